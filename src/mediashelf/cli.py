@@ -1,0 +1,365 @@
+"""The `mediashelf` command. Settings are read once here and passed on."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from mediashelf import __version__
+from mediashelf.config import Settings, SettingsError, load_settings
+from mediashelf.db.engine import SchemaError, current_revision, head_revision, make_engine, upgrade
+
+app = typer.Typer(
+    help="Mediashelf: a self-hosted library server for your own photos and videos.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliError(Exception):
+    """A message for the user; the command exits with `code`."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _setup(**overrides: Any) -> tuple[Settings, Engine]:
+    """Settings, logging, folders and an up-to-date database."""
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        raise CliError(str(exc), 2) from None
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(name)s: %(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for folder in settings.media_dir:
+        if folder == Path("media"):  # only the default root is created for you
+            folder.mkdir(exist_ok=True)
+    engine = make_engine(settings.db_url)
+    try:
+        upgrade(engine)
+    except SchemaError as exc:
+        raise CliError(str(exc)) from None
+    except OperationalError as exc:
+        raise CliError(f"cannot open the database ({_safe_url(settings)}): {exc.orig}") from None
+    return settings, engine
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.db_url).render_as_string(hide_password=True)
+
+
+def _progress(unit: str, total_known: bool = True) -> Progress:
+    columns: list[Any] = [SpinnerColumn(), TextColumn("[bold]{task.description}")]
+    if total_known:
+        columns += [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    else:
+        columns += [TextColumn("{task.completed:,.0f} " + unit)]
+    columns += [TextColumn("[dim]{task.fields[rate]}"), TimeElapsedColumn()]
+    return Progress(*columns, console=err, transient=False)
+
+
+# -- scan ------------------------------------------------------------------
+
+
+def _scan(settings: Settings, engine: Engine) -> int:
+    from mediashelf.library import scan as scanner
+
+    started = time.perf_counter()
+    with _progress("files", total_known=False) as bar:
+        task = bar.add_task("Scanning", total=None, rate="")
+
+        def advance(n: int, _path: str) -> None:
+            done = bar.tasks[0].completed + n
+            rate = done / max(time.perf_counter() - started, 1e-6)
+            bar.update(task, advance=n, rate=f"{rate:,.0f} files/s")
+
+        report = scanner.scan(engine, settings, advance)
+        elapsed = time.perf_counter() - started
+        bar.update(task, completed=report.seen, rate=f"{report.seen / max(elapsed, 1e-6):,.0f} files/s")
+
+    table = Table(title="Scan summary", show_header=False, title_justify="left")
+    for label, value in (
+        ("new", report.new),
+        ("changed", report.changed),
+        ("moved", report.moved),
+        ("missing", report.missing),
+        ("unchanged", report.unchanged),
+        ("errors", len(report.errors)),
+    ):
+        table.add_row(label, f"{value:,}")
+    table.add_row("time", f"{elapsed:.1f} s ({report.seen / max(elapsed, 1e-6):,.0f} files/s)")
+    out.print(table)
+    for root, why in report.skipped_roots:
+        err.print(f"[yellow]skipped root[/] {escape(root)}: {escape(why)}")
+    for path, why in report.errors[:20]:
+        err.print(f"[red]error[/] {escape(repr(path)[1:-1])}: {escape(why)}")
+    if len(report.errors) > 20:
+        err.print(f"... and {len(report.errors) - 20} more errors")
+    return 0
+
+
+@app.command()
+def scan() -> None:
+    """Walk the library roots and update the database (new, changed, moved, missing)."""
+    settings, engine = _setup()
+    _scan(settings, engine)
+
+
+@app.command("update-manifest")
+def update_manifest() -> None:
+    """Scan, then write manifest.json and thumbnails.json (the seed gallery's command)."""
+    settings, engine = _setup()
+    _scan(settings, engine)
+    _write_manifest(settings, engine)
+
+
+# -- manifest --------------------------------------------------------------
+
+
+def _write_manifest(settings: Settings, engine: Engine) -> None:
+    from mediashelf.library import manifest as manifest_mod
+
+    items, with_thumbs = manifest_mod.write(engine, settings)
+    out.print(
+        f"wrote {escape(str(settings.manifest_file))} ({items:,} items) and "
+        f"{escape(str(settings.thumbnails_file))} ({with_thumbs:,} with thumbnails)"
+    )
+
+
+@app.command()
+def manifest() -> None:
+    """Write manifest.json and thumbnails.json from the database."""
+    settings, engine = _setup()
+    _write_manifest(settings, engine)
+
+
+# -- thumbs ----------------------------------------------------------------
+
+
+def _thumbs(images: bool, videos: bool, force: bool, pids: list[int] | None) -> None:
+    from mediashelf.library import thumbs as thumbs_mod
+
+    settings, engine = _setup()
+    if pids:
+        _check_pids(pids)
+    if videos and not images:
+        out.print("video thumbnails arrive with video support; nothing to do for -v yet")
+    else:
+        started = time.perf_counter()
+        with _progress("images") as bar:
+            task = bar.add_task("Thumbnails", total=None, rate="")
+
+            def advance(done: int, total: int) -> None:
+                rate = done / max(time.perf_counter() - started, 1e-6)
+                bar.update(task, completed=done, total=total, rate=f"{rate:,.1f} img/s")
+
+            report = thumbs_mod.run(engine, settings, force=force, progress=advance)
+            if bar.tasks[0].total is None:
+                bar.update(task, total=0, completed=0)
+        out.print(
+            f"thumbnails: {report.made:,} made, {report.skipped:,} already there, "
+            f"{len(report.errors):,} errors"
+        )
+        for path, why in report.errors[:20]:
+            err.print(f"[red]error[/] {escape(path)}: {escape(why)}")
+    if pids:
+        _signal_reload(pids)
+
+
+@app.command()
+def thumbs(
+    images: Annotated[bool, typer.Option("-i", "--images", help="Images only.")] = False,
+    videos: Annotated[bool, typer.Option("-v", "--videos", help="Videos only.")] = False,
+    force: Annotated[bool, typer.Option("-f", "--force", help="Remake existing ones.")] = False,
+    pid: Annotated[
+        list[int] | None, typer.Option("-p", "--pid", help="Signal this server to reload after.")
+    ] = None,
+) -> None:
+    """Make small, medium and large thumbnails for every image."""
+    _thumbs(images, videos, force, pid)
+
+
+@app.command("update-cache")
+def update_cache(
+    images: Annotated[bool, typer.Option("-i", "--images", help="Images only.")] = False,
+    videos: Annotated[bool, typer.Option("-v", "--videos", help="Videos only.")] = False,
+    force: Annotated[bool, typer.Option("-f", "--force", help="Remake existing ones.")] = False,
+    pid: Annotated[
+        list[int] | None, typer.Option("-p", "--pid", help="Signal this server to reload after.")
+    ] = None,
+) -> None:
+    """Alias of `thumbs` (the seed gallery's name)."""
+    _thumbs(images, videos, force, pid)
+
+
+# -- serve / reload --------------------------------------------------------
+
+
+def _serve(host: str | None, port: int | None, socket: Path | None, dev: bool) -> None:
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings, _engine = _setup(**overrides)
+    where = f"unix:{socket}" if socket else f"http://{settings.host}:{settings.port}"
+    err.print(f"Mediashelf {__version__} on {where} · library: "
+              f"{', '.join(str(p) for p in settings.media_dir)}")
+    if dev:
+        import uvicorn
+
+        os.environ.update({k.upper(): str(v) for k, v in overrides.items()})
+        uvicorn.run(
+            "mediashelf.web.app:create_app",
+            factory=True,
+            reload=True,
+            reload_dirs=[str(Path(__file__).parent)],
+            host=settings.host,
+            port=settings.port,
+            uds=str(socket) if socket else None,
+            log_level=settings.log_level,
+        )
+        return
+    from mediashelf.web.server import run_production
+
+    run_production(settings, overrides, socket)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("-H", "--host", help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option("-P", "--port", help="Port.")] = None,
+    socket: Annotated[
+        Path | None, typer.Option("-S", "--socket", help="Listen on this unix socket instead.")
+    ] = None,
+    dev: Annotated[bool, typer.Option("--dev", help="Development server with auto-reload.")] = False,
+) -> None:
+    """Run the web server (gunicorn + uvicorn workers; SIGHUP reloads gracefully)."""
+    _serve(host, port, socket, dev)
+
+
+@app.command("run-dev")
+def run_dev(
+    host: Annotated[str | None, typer.Option("-H", "--host", help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option("-P", "--port", help="Port.")] = None,
+    socket: Annotated[
+        Path | None, typer.Option("-S", "--socket", help="Listen on this unix socket instead.")
+    ] = None,
+) -> None:
+    """Alias of `serve --dev`."""
+    _serve(host, port, socket, dev=True)
+
+
+def _check_pids(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            raise CliError(f"no process with PID {pid}") from None
+        except PermissionError:
+            raise CliError(f"not allowed to signal PID {pid}") from None
+
+
+def _signal_reload(pids: list[int]) -> None:
+    _check_pids(pids)
+    for pid in pids:
+        os.kill(pid, signal.SIGHUP)
+        out.print(f"sent a graceful reload (SIGHUP) to {pid}")
+
+
+@app.command()
+def reload(pids: Annotated[list[int], typer.Argument(help="Server master PIDs.")]) -> None:
+    """Gracefully reload running servers: new workers start, old ones finish their requests."""
+    _signal_reload(pids)
+
+
+@app.command("reload-server")
+def reload_server(pids: Annotated[list[int], typer.Argument(help="Server master PIDs.")]) -> None:
+    """Alias of `reload`."""
+    _signal_reload(pids)
+
+
+# -- db --------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (also done automatically at start-up)."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise CliError(str(exc), 2) from None
+    engine = make_engine(settings.db_url)
+    try:
+        before, after = upgrade(engine)
+    except SchemaError as exc:
+        raise CliError(str(exc)) from None
+    except OperationalError as exc:
+        raise CliError(f"cannot open the database ({_safe_url(settings)}): {exc.orig}") from None
+    if before == after:
+        out.print(f"database is up to date (revision {after})")
+    else:
+        out.print(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the database's schema revision and the code's."""
+    settings, _ = _setup()
+    engine = make_engine(settings.db_url)
+    out.print(f"database: {_safe_url(settings)}")
+    out.print(f"revision: {current_revision(engine)} (code: {head_revision()})")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except CliError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        sys.exit(exc.code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

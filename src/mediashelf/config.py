@@ -1,0 +1,226 @@
+"""Every deployment setting, declared once with its help text.
+
+Settings come from the environment and from a `.env` file in the working
+directory. The seed gallery's names (MEDIA_DIR, IMAGE_EXTS, VIDEO_EXTS,
+CACHE_DIR, MANIFEST_FILE, THUMBNAILS_FILE, THUMBNAILS_EXT) keep working.
+
+Settings are passed explicitly: `load_settings()` builds one object at start-up
+and the CLI hands it on. Nothing reads a global.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_IMAGE_EXTS = (
+    ".jpg .jpeg .png .gif .webp .bmp .tif .tiff .heic .heif .avif".split()
+)
+DEFAULT_VIDEO_EXTS = ".mp4 .m4v .mov .mkv .webm .avi .wmv .mpg .mpeg .ts .flv .3gp".split()
+
+
+def _split_list(value: Any) -> Any:
+    """Accept 'a,b', 'a b' or 'a:b' (paths) as well as a real list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        for sep in (",", os.pathsep, " "):
+            if sep in text:
+                return [part.strip() for part in text.split(sep) if part.strip()]
+        return [text] if text else []
+    return value
+
+
+def _normalise_ext(ext: str) -> str:
+    ext = ext.strip().lower()
+    return ext if ext.startswith(".") else "." + ext
+
+
+class Settings(BaseSettings):
+    """Mediashelf's deployment settings. Each field is one environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    media_dir: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path("media")],
+        description=(
+            "Library roots: one or more folders of photos and videos, separated by commas "
+            "(or ':'). The default ./media is created if missing."
+        ),
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite database and other state. Created if missing.",
+    )
+    cache_dir: Path = Field(
+        default=Path("cache"),
+        description=(
+            "Folder for derived files (thumbnails, previews). Deleting it loses nothing "
+            "that cannot be regenerated."
+        ),
+    )
+    database_url: str = Field(
+        default="",
+        description=(
+            "SQLAlchemy URL of the database. Empty means SQLite at DATA_DIR/mediashelf.db. "
+            "PostgreSQL: postgresql+psycopg://user:password@host:5432/dbname"
+        ),
+    )
+    image_exts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_IMAGE_EXTS),
+        description="File extensions scanned as images, separated by commas.",
+    )
+    video_exts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_VIDEO_EXTS),
+        description="File extensions scanned as videos, separated by commas.",
+    )
+    manifest_file: Path = Field(
+        default=Path("manifest.json"),
+        description="Where `mediashelf manifest` writes the seed gallery's manifest.",
+    )
+    thumbnails_file: Path = Field(
+        default=Path("thumbnails.json"),
+        description=(
+            "Where `mediashelf manifest` writes the map from each file to its thumbnails."
+        ),
+    )
+    thumbnails_ext: Literal[".webp", ".jpg"] = Field(
+        default=".webp",
+        description="Thumbnail format: .webp (keeps transparency) or .jpg (flattened on white).",
+    )
+    thumbnail_size_small: int = Field(
+        default=256, ge=16, le=4096, description="Longest side of small thumbnails, in pixels."
+    )
+    thumbnail_size_medium: int = Field(
+        default=512, ge=16, le=4096, description="Longest side of medium thumbnails, in pixels."
+    )
+    thumbnail_size_large: int = Field(
+        default=1024, ge=16, le=8192, description="Longest side of large thumbnails, in pixels."
+    )
+    thumbnail_quality: int = Field(
+        default=80, ge=1, le=100, description="Encoder quality of thumbnails, 1-100."
+    )
+    max_image_pixels: int = Field(
+        default=200_000_000,
+        ge=1_000_000,
+        description=(
+            "Images with more pixels than this are refused (decompression-bomb guard). "
+            "The default allows 200 megapixels."
+        ),
+    )
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=256,
+        description="Processes for background work such as thumbnails. Default: all cores.",
+    )
+    web_workers: int = Field(
+        default=2, ge=1, le=64, description="Web server worker processes for `mediashelf serve`."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `mediashelf serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `mediashelf serve` binds.")
+    accel_redirect_prefix: str = Field(
+        default="",
+        description=(
+            "When nginx fronts Mediashelf, an internal location prefix (e.g. /_protected). "
+            "File responses then carry X-Accel-Redirect and nginx sends the bytes. "
+            "See docs/nginx.md. Empty: Mediashelf sends files itself."
+        ),
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level: debug, info, warning or error."
+    )
+
+    @field_validator("media_dir", mode="before")
+    @classmethod
+    def _parse_roots(cls, value: Any) -> Any:
+        roots = _split_list(value)
+        if isinstance(roots, list) and not roots:
+            raise ValueError("at least one folder is required")
+        return roots
+
+    @field_validator("image_exts", "video_exts", mode="before")
+    @classmethod
+    def _parse_exts(cls, value: Any) -> Any:
+        exts = _split_list(value)
+        if isinstance(exts, list):
+            return [_normalise_ext(str(e)) for e in exts]
+        return exts
+
+    @field_validator("thumbnails_ext", mode="before")
+    @classmethod
+    def _parse_thumb_ext(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = _normalise_ext(value)
+            return ".jpg" if value == ".jpeg" else value
+        return value
+
+    @field_validator("accel_redirect_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if value and not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> Settings:
+        if not self.thumbnail_size_small < self.thumbnail_size_medium < self.thumbnail_size_large:
+            raise ValueError(
+                "THUMBNAIL_SIZE_SMALL < THUMBNAIL_SIZE_MEDIUM < THUMBNAIL_SIZE_LARGE is required"
+            )
+        overlap = set(self.image_exts) & set(self.video_exts)
+        if overlap:
+            raise ValueError(f"IMAGE_EXTS and VIDEO_EXTS share {sorted(overlap)}")
+        return self
+
+    # Derived values: computed, never stored twice.
+
+    @property
+    def thumbnail_sizes(self) -> dict[str, int]:
+        return {
+            "small": self.thumbnail_size_small,
+            "medium": self.thumbnail_size_medium,
+            "large": self.thumbnail_size_large,
+        }
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'mediashelf.db').resolve()}"
+
+    def kind_of(self, ext: str) -> str | None:
+        """'image', 'video' or None for an extension such as '.JPG'."""
+        ext = ext.lower()
+        if ext in self.image_exts:
+            return "image"
+        if ext in self.video_exts:
+            return "video"
+        return None
+
+
+class SettingsError(Exception):
+    """An invalid setting, with a one-line message that names it."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning a validation error into a one-line SettingsError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
+        name = loc[0].upper() if loc else "settings"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) or value is None else f" (got {value!r})"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {name}: {msg}{shown}") from None

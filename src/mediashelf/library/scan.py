@@ -1,0 +1,376 @@
+"""The scanner: walk the roots, and bring the items table in line with the disk.
+
+A pipeline of small stages, per root:
+
+1. `walk`: scandir recursion; yields media files with their stat. Symlinks that
+   leave the root are not followed; directory loops are cut.
+2. `known`: one query loads what the database knows of the root.
+3. Unchanged files (same size and mtime, fingerprint known) are skipped
+   without being opened.
+4. `inspect`: new or changed files are read once (at most 128 KiB): the
+   fingerprint, the magic bytes, and for images the header's size and date.
+5. `_write_batch`: one transaction per batch. A new path whose fingerprint
+   belongs to a row whose file is gone is a move: that row's path is updated,
+   so its id (and later its metadata) follows the file.
+6. After a complete walk, rows not seen are marked missing; nothing is deleted.
+
+Every batch is committed as it goes, and each is all-or-nothing, so a scan
+killed at any moment and run again ends where a clean scan would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat as stat_mod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from mediashelf.config import Settings
+from mediashelf.db.models import Item, Root
+from mediashelf.library.identity import fingerprint
+from mediashelf.media.images import ImageError, read_info
+from mediashelf.media.sniff import content_problem, sniff_mime
+
+log = logging.getLogger("mediashelf.scanner")
+
+BATCH = 500
+_SKIP_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "lost+found"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class ScanReport:
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    missing: int = 0
+    unchanged: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped_roots: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def seen(self) -> int:
+        return self.new + self.changed + self.moved + self.unchanged
+
+
+@dataclass
+class FoundFile:
+    rel: str
+    path: str
+    size: int
+    mtime_ns: int
+    kind: str
+
+
+Progress = Callable[[int, str], None]
+
+
+# -- stage 1: walk ---------------------------------------------------------
+
+
+def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> Iterator[FoundFile]:
+    """Media files under `root_real` (a real path), depth first.
+
+    Hidden entries and NAS system folders are skipped. A symlink is followed
+    only if its target is inside the root. Unreadable folders are reported in
+    `errors` (as (rel path, message)) and the walk goes on.
+    """
+    seen_dirs: set[tuple[int, int]] = set()
+    st = os.stat(root_real)
+    seen_dirs.add((st.st_dev, st.st_ino))
+    stack = [""]
+    prefix_len = len(root_real) + 1
+    while stack:
+        rel_dir = stack.pop()
+        abs_dir = os.path.join(root_real, rel_dir) if rel_dir else root_real
+        try:
+            with os.scandir(abs_dir) as entries:
+                listing = list(entries)
+        except OSError as exc:
+            errors.append((rel_dir or ".", f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        for entry in listing:
+            name = entry.name
+            if name.startswith(".") or name in _SKIP_DIRS:
+                continue
+            try:
+                is_link = entry.is_symlink()
+                if is_link:
+                    target = os.path.realpath(entry.path)
+                    if not (target.startswith(root_real + os.sep) or target == root_real):
+                        continue  # leaves the root: never followed
+                st = entry.stat()  # follows an in-root symlink
+            except OSError as exc:
+                errors.append((entry.path[prefix_len:], f"cannot stat: {exc.strerror or exc}"))
+                continue
+            rel = entry.path[prefix_len:]
+            if stat_mod.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if key not in seen_dirs:
+                    seen_dirs.add(key)
+                    stack.append(rel)
+                continue
+            if not stat_mod.S_ISREG(st.st_mode):
+                continue
+            kind = settings.kind_of(os.path.splitext(name)[1])
+            if kind is None:
+                continue
+            if not _is_storable(rel):
+                errors.append((rel.encode("utf-8", "backslashreplace").decode(), "file name is not valid UTF-8; rename it"))
+                continue
+            yield FoundFile(rel, entry.path, st.st_size, st.st_mtime_ns, kind)
+
+
+def _is_storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# -- stage 4: inspect --------------------------------------------------------
+
+
+def inspect(found: FoundFile) -> dict[str, Any]:
+    """The item columns that come from reading the file (at most 128 KiB)."""
+    cols: dict[str, Any] = {
+        "mime": None,
+        "fingerprint": None,
+        "width": None,
+        "height": None,
+        "taken_at": None,
+        "error": None,
+    }
+    try:
+        with open(found.path, "rb") as fh:
+            fp, head = fingerprint(fh, found.size)
+    except OSError as exc:
+        cols["error"] = f"cannot read file: {exc.strerror or exc}"
+        return cols
+    cols["fingerprint"] = fp
+    mime = sniff_mime(head)
+    cols["mime"] = mime
+    problem = "file is empty" if found.size == 0 else content_problem(found.kind, mime)
+    if problem:
+        cols["error"] = problem
+        return cols
+    if found.kind == "image":
+        try:
+            info = read_info(found.path, head)
+        except ImageError as exc:
+            cols["error"] = str(exc)
+        else:
+            cols.update(width=info.width, height=info.height, taken_at=info.taken_at)
+    return cols
+
+
+# -- stages 2, 3, 5, 6: the scan ---------------------------------------------
+
+
+def scan(engine: Engine, settings: Settings, progress: Progress | None = None) -> ScanReport:
+    """Scan every root in `settings.media_dir`. Returns what changed."""
+    report = ScanReport()
+    for root in settings.media_dir:
+        _scan_root(engine, settings, Path(root), report, progress)
+    return report
+
+
+def ensure_root(engine: Engine, root_real: str) -> int:
+    with engine.begin() as conn:
+        root_id = conn.execute(select(Root.id).where(Root.path == root_real)).scalar()
+        if root_id is None:
+            root_id = conn.execute(
+                insert(Root).values(path=root_real, created_at=utcnow()).returning(Root.id)
+            ).scalar_one()
+    return int(root_id)
+
+
+def _scan_root(
+    engine: Engine, settings: Settings, root: Path, report: ScanReport, progress: Progress | None
+) -> None:
+    root_real = os.path.realpath(root)
+    if not os.path.isdir(root_real):
+        report.skipped_roots.append((str(root), "folder not found (unmounted?); nothing changed"))
+        return
+    root_id = ensure_root(engine, root_real)
+    known = _load_known(engine, root_id)
+    if known and not any(os.scandir(root_real)):
+        report.skipped_roots.append(
+            (str(root), "folder is empty but the library knows files there (unmounted?); "
+             "nothing changed")
+        )
+        return
+
+    seen: set[int] = set()
+    pending: list[tuple[FoundFile, int | None]] = []
+    walk_errors: list[tuple[str, str]] = []
+    count = 0
+    for found in walk(root_real, settings, walk_errors):
+        count += 1
+        row = known.get(found.rel)
+        if row is not None:
+            item_id, size, mtime_ns, status, fp = row
+            seen.add(item_id)
+            if size == found.size and mtime_ns == found.mtime_ns and status == "present" and fp:
+                report.unchanged += 1
+                if progress and count % 256 == 0:
+                    progress(256, found.rel)
+                continue
+            pending.append((found, item_id))
+        else:
+            pending.append((found, None))
+        if len(pending) >= BATCH:
+            _write_batch(engine, root_id, root_real, pending, seen, report)
+            if progress:
+                progress(len(pending), found.rel)
+            pending = []
+    if pending:
+        _write_batch(engine, root_id, root_real, pending, seen, report)
+    if progress:
+        progress(0, "")
+    report.errors.extend((os.path.join(str(root), rel), msg) for rel, msg in walk_errors)
+
+    if not os.path.isdir(root_real):  # vanished while we walked: mark nothing missing
+        report.skipped_roots.append((str(root), "folder disappeared during the scan"))
+        return
+    unreadable = [rel + "/" for rel, msg in walk_errors if msg.startswith("cannot list")]
+    if "./" in unreadable:  # the root itself could not be listed
+        report.skipped_roots.append((str(root), "folder cannot be listed; nothing changed"))
+        return
+    _mark_missing(engine, root_id, known, seen, unreadable, report)
+    with engine.begin() as conn:
+        conn.execute(update(Root).where(Root.id == root_id).values(last_scan_at=utcnow()))
+
+
+def _load_known(engine: Engine, root_id: int) -> dict[str, tuple[int, int, int, str, str | None]]:
+    """rel_path -> (id, size, mtime_ns, status, fingerprint), in one query."""
+    query = select(
+        Item.rel_path, Item.id, Item.size, Item.mtime_ns, Item.status, Item.fingerprint
+    ).where(Item.root_id == root_id)
+    with engine.connect() as conn:
+        return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)}
+
+
+def _write_batch(
+    engine: Engine,
+    root_id: int,
+    root_real: str,
+    batch: list[tuple[FoundFile, int | None]],
+    seen: set[int],
+    report: ScanReport,
+) -> None:
+    now = utcnow()
+    facts = [(found, item_id, inspect(found)) for found, item_id in batch]
+    for found, _, cols in facts:
+        if cols["error"]:
+            report.errors.append((os.path.join(root_real, found.rel), cols["error"]))
+
+    with engine.begin() as conn:
+        new_fps = {c["fingerprint"] for _, i, c in facts if i is None and c["fingerprint"]}
+        candidates = _move_candidates(conn, new_fps, seen)
+        inserts = []
+        for found, item_id, cols in facts:
+            values = _row_values(found, cols, now)
+            if item_id is None and cols["fingerprint"]:
+                item_id = _claim_move(candidates, cols["fingerprint"], found.size, root_id, root_real)
+                if item_id is not None:
+                    seen.add(item_id)
+                    report.moved += 1
+            elif item_id is not None:
+                report.changed += 1
+            if item_id is None:
+                report.new += 1
+                inserts.append({**values, "root_id": root_id, "created_at": now})
+            else:
+                conn.execute(
+                    update(Item).where(Item.id == item_id).values(root_id=root_id, **values)
+                )
+        if inserts:
+            ids = conn.execute(insert(Item).returning(Item.id), inserts).scalars().all()
+            seen.update(ids)
+
+
+def _row_values(found: FoundFile, cols: dict[str, Any], now: datetime) -> dict[str, Any]:
+    folder, _, name = found.rel.rpartition("/")
+    mtime = datetime.fromtimestamp(found.mtime_ns / 1e9, UTC).replace(tzinfo=None)
+    return {
+        "rel_path": found.rel,
+        "folder": folder,
+        "name": name,
+        "kind": found.kind,
+        "size": found.size,
+        "mtime_ns": found.mtime_ns,
+        "date": cols["taken_at"] or mtime,
+        "status": "present",
+        "missing_since": None,
+        "updated_at": now,
+        **cols,
+    }
+
+
+def _move_candidates(conn: Any, fps: set[str], seen: set[int]) -> dict[str, list[Any]]:
+    """Rows that share a fingerprint with a new file and were not seen this scan."""
+    out: dict[str, list[Any]] = {}
+    if not fps:
+        return out
+    query = (
+        select(Item.id, Item.fingerprint, Item.size, Item.status, Root.path, Item.rel_path)
+        .join(Root, Root.id == Item.root_id)
+        .where(Item.fingerprint.in_(fps))
+        .order_by(Item.id)
+    )
+    for row in conn.execute(query):
+        if row.id not in seen:
+            out.setdefault(row.fingerprint, []).append(row)
+    return out
+
+
+def _claim_move(
+    candidates: dict[str, list[Any]], fp: str, size: int, root_id: int, root_real: str
+) -> int | None:
+    """The id of a row whose file is gone and whose content this file has."""
+    rows = candidates.get(fp, [])
+    for row in rows:
+        if row.size != size:
+            continue
+        gone = row.status == "missing" or not os.path.lexists(os.path.join(row.path, row.rel_path))
+        if gone:
+            rows.remove(row)
+            return int(row.id)
+    return None
+
+
+def _mark_missing(
+    engine: Engine,
+    root_id: int,
+    known: dict[str, tuple[int, int, int, str, str | None]],
+    seen: set[int],
+    unreadable: list[str],
+    report: ScanReport,
+) -> None:
+    gone = [
+        row[0]
+        for rel, row in known.items()
+        if row[0] not in seen and row[3] == "present" and not rel.startswith(tuple(unreadable))
+    ]
+    # A row claimed by a move in another root keeps the id but not this root.
+    now = utcnow()
+    for start in range(0, len(gone), BATCH):
+        chunk = gone[start : start + BATCH]
+        with engine.begin() as conn:
+            result = conn.execute(
+                update(Item)
+                .where(Item.id.in_(chunk), Item.root_id == root_id, Item.status == "present")
+                .values(status="missing", missing_since=now, updated_at=now)
+            )
+            report.missing += result.rowcount

@@ -1,0 +1,1 @@
+"""Pure functions over files and bytes. Nothing here knows the database."""

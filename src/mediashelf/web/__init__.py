@@ -1,0 +1,1 @@
+"""HTTP: translates requests into calls into library/. Only the CLI imports it."""

@@ -1,0 +1,259 @@
+"""Items: list (cursor-paginated), detail, original file, thumbnails."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import posixpath
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from mediashelf.config import Settings
+from mediashelf.db.models import Item, Root
+from mediashelf.library.cache import is_fingerprint, thumbnail_path
+from mediashelf.library.paths import confine
+from mediashelf.media.sniff import is_scriptable
+from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.streaming import IMMUTABLE, etag_matches, send_file
+
+router = APIRouter(tags=["items"])
+
+THUMB_TYPES = {".webp": "image/webp", ".jpg": "image/jpeg"}
+
+
+class Kind(StrEnum):
+    image = "image"
+    video = "video"
+
+
+class Sort(StrEnum):
+    date = "date"
+    date_desc = "-date"
+    name = "name"
+    name_desc = "-name"
+    size = "size"
+    size_desc = "-size"
+
+
+class ThumbSize(StrEnum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+# The allowlist: a sort name maps to a column here or not at all.
+SORT_COLUMNS: dict[str, Any] = {"date": Item.date, "name": Item.name, "size": Item.size}
+
+
+def not_found(what: str = "item") -> HTTPException:
+    return HTTPException(status_code=404, detail=f"{what} not found")
+
+
+def item_json(item: Item, settings: Settings) -> dict[str, Any]:
+    thumbs = None
+    if item.kind == "image" and item.fingerprint and not item.error:
+        thumbs = {
+            name: f"/api/v1/thumbnails/{item.fingerprint}/{name}"
+            for name in settings.thumbnail_sizes
+        }
+    return {
+        "id": item.id,
+        "root_id": item.root_id,
+        "path": item.rel_path,
+        "folder": item.folder,
+        "name": item.name,
+        "kind": item.kind,
+        "mime": item.mime,
+        "size": item.size,
+        "mtime": item.mtime_ns / 1e9,
+        "width": item.width,
+        "height": item.height,
+        "taken_at": item.taken_at.isoformat() if item.taken_at else None,
+        "date": item.date.isoformat(),
+        "fingerprint": item.fingerprint,
+        "status": item.status,
+        "error": item.error,
+        "original": f"/api/v1/items/{item.id}/original",
+        "thumbnails": thumbs,
+    }
+
+
+def _encode_cursor(sort: str, value: Any, item_id: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([sort, value, item_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cur_sort, value, item_id = json.loads(raw)
+        if cur_sort != sort or not isinstance(item_id, int):
+            raise ValueError("cursor is for another sort")
+        if sort.lstrip("-") == "date":
+            value = datetime.fromisoformat(value)
+        elif sort.lstrip("-") == "size" and not isinstance(value, int):
+            raise ValueError("bad size")
+        elif sort.lstrip("-") == "name" and not isinstance(value, str):
+            raise ValueError("bad name")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise HTTPException(
+            status_code=400, detail="invalid cursor: use next_cursor from the previous page"
+        ) from exc
+    return value, item_id
+
+
+def clean_folder(folder: str) -> str:
+    """A folder filter as a normalised relative path; 404 for a traversal attempt."""
+    if "\x00" in folder or "\\" in folder or folder.startswith("/"):
+        raise not_found("folder")
+    norm = posixpath.normpath(folder)
+    if norm == ".":
+        return ""
+    if norm == ".." or norm.startswith("../"):
+        raise not_found("folder")
+    return norm
+
+
+@router.get("/items")
+def list_items(
+    db: DbDep,
+    settings: SettingsDep,
+    kind: Kind | None = None,
+    folder: Annotated[str | None, Query(description="Only items in this folder")] = None,
+    recursive: Annotated[bool, Query(description="With folder: include sub-folders")] = False,
+    root: Annotated[int | None, Query(description="Only items under this root id")] = None,
+    sort: Sort = Sort.date_desc,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+    include_missing: bool = False,
+) -> dict[str, Any]:
+    """Items, newest first by default. Follow `next_cursor` for the next page."""
+    column = SORT_COLUMNS[sort.value.lstrip("-")]
+    desc = sort.value.startswith("-")
+    query = select(Item)
+    conditions: list[ColumnElement[bool]] = []
+    if not include_missing:
+        conditions.append(Item.status == "present")
+    if kind is not None:
+        conditions.append(Item.kind == kind.value)
+    if root is not None:
+        conditions.append(Item.root_id == root)
+    if folder is not None:
+        norm = clean_folder(folder)
+        if recursive and norm:
+            escaped = norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(
+                (Item.folder == norm) | Item.folder.like(escaped + "/%", escape="\\")
+            )
+        elif not recursive:
+            conditions.append(Item.folder == norm)
+    if cursor:
+        value, last_id = _decode_cursor(cursor, sort.value)
+        key = tuple_(column, Item.id)
+        conditions.append(key < tuple_(value, last_id) if desc else key > tuple_(value, last_id))
+    order = (column.desc(), Item.id.desc()) if desc else (column.asc(), Item.id.asc())
+    rows = db.execute(query.where(*conditions).order_by(*order).limit(limit + 1)).scalars().all()
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = _encode_cursor(sort.value, getattr(last, column.key), last.id)
+    return {"items": [item_json(i, settings) for i in page], "next_cursor": next_cursor}
+
+
+@router.get("/items/count")
+def count_items(db: DbDep, kind: Kind | None = None) -> dict[str, int]:
+    query = select(func.count()).select_from(Item).where(Item.status == "present")
+    if kind is not None:
+        query = query.where(Item.kind == kind.value)
+    return {"count": db.execute(query).scalar_one()}
+
+
+@router.get("/items/{item_id}")
+def get_item(item_id: int, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    item = db.get(Item, item_id)
+    if item is None:
+        raise not_found()
+    return item_json(item, settings)
+
+
+def original_response(request: Request, db: Session, settings: Settings, item: Item) -> Response:
+    if item.status != "present":
+        raise not_found("file")
+    root_path = db.execute(select(Root.path).where(Root.id == item.root_id)).scalar_one()
+    path = confine(root_path, item.rel_path)
+    if path is None or not path.is_file():
+        raise not_found("file")
+    headers = {}
+    media_type = item.mime or "application/octet-stream"
+    if item.error or is_scriptable(item.mime):
+        # Flagged content (a .jpg that is HTML, say) is never rendered inline.
+        media_type = "application/octet-stream"
+        headers["content-disposition"] = "attachment"
+    try:
+        return send_file(
+            request,
+            path,
+            media_type,
+            extra_headers=headers,
+            accel_prefix=settings.accel_redirect_prefix,
+        )
+    except FileNotFoundError:
+        raise not_found("file") from None
+
+
+@router.api_route("/items/{item_id}/original", methods=["GET", "HEAD"])
+def get_original(item_id: int, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    """The original file, with HTTP Range, ETag and Last-Modified."""
+    item = db.get(Item, item_id)
+    if item is None:
+        raise not_found()
+    return original_response(request, db, settings, item)
+
+
+@router.get("/items/{item_id}/thumbnail/{size}", status_code=307)
+def item_thumbnail(item_id: int, size: ThumbSize, db: DbDep) -> RedirectResponse:
+    """Redirects to the item's thumbnail URL, which is keyed by content."""
+    fp = db.execute(
+        select(Item.fingerprint).where(Item.id == item_id, Item.kind == "image")
+    ).scalar()
+    if not fp:
+        raise not_found("thumbnail")
+    return RedirectResponse(f"/api/v1/thumbnails/{fp}/{size.value}", status_code=307)
+
+
+@router.api_route("/thumbnails/{fingerprint}/{size}", methods=["GET", "HEAD"])
+def thumbnail(fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep) -> Response:
+    """A thumbnail by content fingerprint. Immutable: the URL changes with the content."""
+    if not is_fingerprint(fingerprint):
+        raise not_found("thumbnail")
+    ext = settings.thumbnails_ext
+    px = settings.thumbnail_sizes[size.value]
+    etag = f'"{fingerprint}-{px}-q{settings.thumbnail_quality}{ext}"'
+    headers = {"etag": etag, "cache-control": IMMUTABLE}
+    inm = request.headers.get("if-none-match")
+    if inm is not None and etag_matches(inm, etag, weak=True):
+        return Response(status_code=304, headers=headers)
+    path: Path = thumbnail_path(settings.cache_dir, fingerprint, px, ext)
+    if settings.accel_redirect_prefix:
+        return send_file(request, path.resolve(), THUMB_TYPES[ext], etag=etag,
+                         cache_control=IMMUTABLE, accel_prefix=settings.accel_redirect_prefix)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise not_found("thumbnail") from None
+    if request.method == "HEAD":
+        headers["content-length"] = str(len(data))
+        return Response(status_code=200, headers=headers, media_type=THUMB_TYPES[ext])
+    return Response(data, headers=headers, media_type=THUMB_TYPES[ext])

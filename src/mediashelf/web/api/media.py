@@ -1,0 +1,36 @@
+"""GET /media/{path}: the seed gallery's URL for an original, by its path.
+
+The path is resolved under each root in turn and must stay inside it; it
+must also be a known, present item, so nothing else under a root (hidden
+files, a stray .env) is ever served.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from mediashelf.db.models import Item, Root
+from mediashelf.library.paths import confine
+from mediashelf.web.api.items import not_found, original_response
+from mediashelf.web.deps import DbDep, SettingsDep
+
+router = APIRouter(tags=["items"])
+
+
+@router.api_route("/media/{path:path}", methods=["GET", "HEAD"])
+def media_by_path(path: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    for root_id, root_path in db.execute(select(Root.id, Root.path).order_by(Root.id)):
+        real = confine(root_path, path)
+        if real is None:
+            continue
+        rel = real.relative_to(root_path).as_posix() if real.is_relative_to(root_path) else None
+        if rel is None:
+            continue
+        item = db.execute(
+            select(Item).where(Item.root_id == root_id, Item.rel_path == rel)
+        ).scalar()
+        if item is not None:
+            return original_response(request, db, settings, item)
+    raise not_found("file")

@@ -1,0 +1,94 @@
+"""The FastAPI application: `create_app(settings)` builds one.
+
+The gunicorn and uvicorn entry points call `create_app()` with no argument,
+which reads the settings from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mediashelf import __version__
+from mediashelf.config import Settings, load_settings
+from mediashelf.db.engine import make_engine, session_factory, upgrade
+from mediashelf.web.api import health, items, media
+
+log = logging.getLogger("mediashelf.web")
+
+# The gallery page's own script and style only; images from this origin.
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds nosniff to every response (pure ASGI: no per-request task)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-content-type-options", b"nosniff"),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    for folder in settings.media_dir:
+        folder.mkdir(parents=True, exist_ok=True)
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+
+    app = FastAPI(
+        title="Mediashelf",
+        version=__version__,
+        description="A self-hosted library server for your own photos and videos.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.include_router(health.router, prefix="/api/v1")
+    app.include_router(items.router, prefix="/api/v1")
+    app.include_router(media.router)
+
+    static = resources.files("mediashelf.web") / "static"
+    page = (static / "gallery.html").read_text()
+    assets = {
+        name: (static / name).read_bytes() for name in ("gallery.js", "gallery.css")
+    }
+
+    @app.get("/", include_in_schema=False)
+    def gallery() -> HTMLResponse:
+        return HTMLResponse(page, headers={"content-security-policy": PAGE_CSP})
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def asset(name: str) -> HTMLResponse:
+        if name not in assets:
+            raise items.not_found("file")
+        media_type = "text/javascript" if name.endswith(".js") else "text/css"
+        return HTMLResponse(assets[name], media_type=media_type,
+                            headers={"cache-control": "no-cache"})
+
+    app.add_middleware(SecurityHeaders)
+    return app

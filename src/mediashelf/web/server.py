@@ -1,0 +1,48 @@
+"""Production serving: gunicorn with uvicorn workers.
+
+SIGHUP to the master re-reads the settings (environment and .env) and
+replaces the workers gracefully: old ones finish their requests first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from mediashelf.config import Settings, load_settings
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any], overrides: dict[str, Any]) -> None:
+        self.options = options
+        self.overrides = overrides
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from mediashelf.web.app import create_app
+
+        return create_app(load_settings(**self.overrides))
+
+
+def run_production(settings: Settings, overrides: dict[str, Any], socket: Path | None) -> None:
+    bind = f"unix:{socket}" if socket else f"{settings.host}:{settings.port}"
+    if ":" in settings.host and not socket:
+        bind = f"[{settings.host}]:{settings.port}"
+    options = {
+        "bind": [bind],
+        "workers": settings.web_workers,
+        "worker_class": "uvicorn_worker.UvicornWorker",
+        "graceful_timeout": 30,
+        "timeout": 120,
+        "proc_name": "mediashelf",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": settings.log_level,
+    }
+    _Gunicorn(options, overrides).run()

@@ -1,0 +1,124 @@
+// The first gallery page: a justified grid of thumbnails, fetched page by page
+// from the public API as you scroll. The full UI comes with the Svelte app.
+const grid = document.getElementById("grid");
+const more = document.getElementById("more");
+const message = document.getElementById("message");
+const count = document.getElementById("count");
+const viewer = document.getElementById("viewer");
+const viewerImg = document.getElementById("viewer-img");
+const viewerCaption = document.getElementById("viewer-caption");
+
+let kind = new URLSearchParams(location.search).get("kind") || "";
+let cursor = null;
+let loading = false;
+let done = false;
+let generation = 0;
+
+function show(html) {
+  message.innerHTML = html;
+  message.hidden = false;
+}
+
+function tile(item) {
+  const ratio = item.width && item.height ? item.width / item.height : 1;
+  const el = document.createElement("button");
+  el.type = "button";
+  el.className = "tile " + item.kind;
+  el.style.width = `${200 * ratio}px`;
+  el.style.flexGrow = String(ratio);
+  el.title = item.path;
+  if (item.thumbnails) {
+    const img = document.createElement("img");
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.alt = item.name;
+    img.src = item.thumbnails.small;
+    img.srcset = `${item.thumbnails.small} 256w, ${item.thumbnails.medium} 512w, ${item.thumbnails.large} 1024w`;
+    img.sizes = `${Math.round(200 * ratio)}px`;
+    el.append(img);
+    el.addEventListener("click", () => openViewer(item));
+  } else {
+    el.textContent = item.kind === "video" ? "▶ " + item.name : item.name;
+    el.addEventListener("click", () => window.open(item.original, "_blank", "noopener"));
+  }
+  if (item.kind === "video") {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "video";
+    el.append(badge);
+  }
+  return el;
+}
+
+function openViewer(item) {
+  viewerImg.src = item.thumbnails.large;
+  viewerImg.alt = item.name;
+  viewerCaption.textContent = `${item.path} · ${item.width}×${item.height}` +
+    (item.taken_at ? ` · ${item.taken_at.replace("T", " ")}` : "");
+  viewer.showModal();
+}
+viewer.addEventListener("click", () => viewer.close());
+
+async function loadPage() {
+  if (loading || done) return;
+  loading = true;
+  const mine = generation;
+  const params = new URLSearchParams({ limit: "120" });
+  if (kind) params.set("kind", kind);
+  if (cursor) params.set("cursor", cursor);
+  try {
+    const res = await fetch(`/api/v1/items?${params}`);
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.detail || res.statusText);
+    if (mine !== generation) return;
+    grid.append(...body.items.map(tile));
+    cursor = body.next_cursor;
+    done = !cursor;
+    if (!grid.children.length) {
+      show("Nothing here yet. Put photos and videos in <code>./media</code> (or set " +
+        "<code>MEDIA_DIR</code>), then run <code>mediashelf scan</code> and " +
+        "<code>mediashelf thumbs</code>.");
+    }
+  } catch (err) {
+    show(`Could not load the library: ${String(err.message || err).replace(/</g, "&lt;")}`);
+    done = true;
+  } finally {
+    loading = false;
+  }
+}
+
+async function loadCount() {
+  const res = await fetch(`/api/v1/items/count${kind ? "?kind=" + kind : ""}`);
+  if (res.ok) {
+    const n = (await res.json()).count;
+    count.textContent = `${n.toLocaleString()} item${n === 1 ? "" : "s"}`;
+  }
+}
+
+function reset() {
+  generation += 1;
+  cursor = null;
+  done = false;
+  loading = false;
+  grid.replaceChildren();
+  message.hidden = true;
+  for (const b of document.querySelectorAll("nav button")) {
+    b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
+  }
+  loadCount();
+  loadPage();
+}
+
+for (const b of document.querySelectorAll("nav button")) {
+  b.addEventListener("click", () => {
+    kind = b.dataset.kind;
+    history.replaceState(null, "", kind ? `?kind=${kind}` : location.pathname);
+    reset();
+  });
+}
+
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting)) loadPage();
+}, { rootMargin: "1200px" }).observe(more);
+
+reset();
