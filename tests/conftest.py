@@ -1,0 +1,102 @@
+"""Shared fixtures: settings on a temporary tree, a real database (SQLite and
+PostgreSQL), an app client. Media is made on the fly by tests/factory.py.
+
+PostgreSQL comes from MEDIASHELF_TEST_PG_URL (default: the local server on
+127.0.0.1:5432). Each test gets its own fresh database. If the server cannot
+be reached, PostgreSQL cases are skipped, unless MEDIASHELF_REQUIRE_PG=1
+(as in CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from mediashelf.config import Settings
+from mediashelf.db.engine import make_engine, upgrade
+from mediashelf.web.app import create_app
+
+PG_URL = os.environ.get(
+    "MEDIASHELF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_PG = os.environ.get("MEDIASHELF_REQUIRE_PG") == "1"
+
+
+def _pg_admin() -> Engine | None:
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            return engine
+    except Exception as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL at {PG_URL} is required (MEDIASHELF_REQUIRE_PG=1): {exc}")
+        return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'mediashelf.db'}"
+        return
+    admin = _pg_admin()
+    if admin is None:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    name = f"ms_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path, media: Path, db_url: str) -> Settings:
+    return make_settings(tmp_path, media, db_url)
+
+
+def make_settings(tmp_path: Path, media: Path, db_url: str, **extra: object) -> Settings:
+    values: dict[str, object] = {
+        "media_dir": [media],
+        "data_dir": tmp_path / "data",
+        "cache_dir": tmp_path / "cache",
+        "database_url": db_url,
+        "manifest_file": tmp_path / "manifest.json",
+        "thumbnails_file": tmp_path / "thumbnails.json",
+        "workers": 1,
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = make_engine(settings.db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield c
+    app.state.engine.dispose()
