@@ -40,7 +40,9 @@ def jpeg(
     return path
 
 
-def png(path: Path, size: tuple[int, int] = (64, 48), mode: str = "RGB", color: object = None) -> Path:
+def png(
+    path: Path, size: tuple[int, int] = (64, 48), mode: str = "RGB", color: object = None
+) -> Path:
     img = Image.new(mode, size, color if color is not None else 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, "PNG")
@@ -53,12 +55,21 @@ def encoded(img: Image.Image, fmt: str, **params: object) -> bytes:
     return buf.getvalue()
 
 
-def video(path: Path, seconds: float = 1.0, size: str = "160x120", extra: list[str] | None = None) -> Path:
+def video(
+    path: Path, seconds: float = 1.0, size: str = "160x120", extra: list[str] | None = None
+) -> Path:
     """A real video made by ffmpeg from its lavfi test source."""
     path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
-        ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size={size}:rate=10",
+        ffmpeg_binary(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=duration={seconds}:size={size}:rate=10",
         *(extra or ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
         f"file:{path}",
     ]

@@ -42,7 +42,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -112,7 +112,9 @@ def _scan(settings: Settings, engine: Engine) -> int:
 
         report = scanner.scan(engine, settings, advance)
         elapsed = time.perf_counter() - started
-        bar.update(task, completed=report.seen, rate=f"{report.seen / max(elapsed, 1e-6):,.0f} files/s")
+        bar.update(
+            task, completed=report.seen, rate=f"{report.seen / max(elapsed, 1e-6):,.0f} files/s"
+        )
 
     table = Table(title="Scan summary", show_header=False, title_justify="left")
     for label, value in (
@@ -240,8 +242,10 @@ def _serve(host: str | None, port: int | None, socket: Path | None, dev: bool) -
         overrides["port"] = port
     settings, _engine = _setup(**overrides)
     where = f"unix:{socket}" if socket else f"http://{settings.host}:{settings.port}"
-    err.print(f"Mediashelf {__version__} on {where} · library: "
-              f"{', '.join(str(p) for p in settings.media_dir)}")
+    err.print(
+        f"Mediashelf {__version__} on {where} · library: "
+        f"{', '.join(str(p) for p in settings.media_dir)}"
+    )
     if dev:
         import uvicorn
 
@@ -269,7 +273,9 @@ def serve(
     socket: Annotated[
         Path | None, typer.Option("-S", "--socket", help="Listen on this unix socket instead.")
     ] = None,
-    dev: Annotated[bool, typer.Option("--dev", help="Development server with auto-reload.")] = False,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Development server with auto-reload.")
+    ] = False,
 ) -> None:
     """Run the web server (gunicorn + uvicorn workers; SIGHUP reloads gracefully)."""
     _serve(host, port, socket, dev)

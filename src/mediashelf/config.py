@@ -17,10 +17,33 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_IMAGE_EXTS = (
-    ".jpg .jpeg .png .gif .webp .bmp .tif .tiff .heic .heif .avif".split()
-)
-DEFAULT_VIDEO_EXTS = ".mp4 .m4v .mov .mkv .webm .avi .wmv .mpg .mpeg .ts .flv .3gp".split()
+DEFAULT_IMAGE_EXTS = [
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".heic",
+    ".heif",
+    ".avif",
+]
+DEFAULT_VIDEO_EXTS = [
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".wmv",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".flv",
+    ".3gp",
+]
 
 
 def _split_list(value: Any) -> Any:

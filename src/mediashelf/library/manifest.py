@@ -59,8 +59,11 @@ def build(engine: Engine, settings: Settings) -> tuple[dict[str, Any], dict[str,
             )
             if row.fingerprint and not row.error:
                 made = {
-                    name: str(thumbnail_path(settings.cache_dir, row.fingerprint, px,
-                                             settings.thumbnails_ext))
+                    name: str(
+                        thumbnail_path(
+                            settings.cache_dir, row.fingerprint, px, settings.thumbnails_ext
+                        )
+                    )
                     for name, px in settings.thumbnail_sizes.items()
                 }
                 if all(Path(p).exists() for p in made.values()):

@@ -125,7 +125,12 @@ def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> I
             if kind is None:
                 continue
             if not _is_storable(rel):
-                errors.append((rel.encode("utf-8", "backslashreplace").decode(), "file name is not valid UTF-8; rename it"))
+                errors.append(
+                    (
+                        rel.encode("utf-8", "backslashreplace").decode(),
+                        "file name is not valid UTF-8; rename it",
+                    )
+                )
                 continue
             yield FoundFile(rel, entry.path, st.st_size, st.st_mtime_ns, kind)
 
@@ -206,8 +211,10 @@ def _scan_root(
     known = _load_known(engine, root_id)
     if known and not any(os.scandir(root_real)):
         report.skipped_roots.append(
-            (str(root), "folder is empty but the library knows files there (unmounted?); "
-             "nothing changed")
+            (
+                str(root),
+                "folder is empty but the library knows files there (unmounted?); nothing changed",
+            )
         )
         return
 
@@ -282,7 +289,9 @@ def _write_batch(
         for found, item_id, cols in facts:
             values = _row_values(found, cols, now)
             if item_id is None and cols["fingerprint"]:
-                item_id = _claim_move(candidates, cols["fingerprint"], found.size, root_id, root_real)
+                item_id = _claim_move(
+                    candidates, cols["fingerprint"], found.size, root_id, root_real
+                )
                 if item_id is not None:
                     seen.add(item_id)
                     report.moved += 1

@@ -68,19 +68,29 @@ def plan(engine: Engine, settings: Settings, force: bool) -> tuple[list[ThumbTas
     ext = settings.thumbnails_ext
     with engine.connect() as conn:
         for fp, root_path, rel in conn.execute(query):
+            assert fp is not None  # filtered in the query
             if fp in done:
                 continue
             done.add(fp)
             targets = [
-                (px, settings.cache_dir / derived_relpath(fp, "thumbnail", thumbnail_variant(px, ext)))
+                (
+                    px,
+                    settings.cache_dir
+                    / derived_relpath(fp, "thumbnail", thumbnail_variant(px, ext)),
+                )
                 for px in settings.thumbnail_sizes.values()
             ]
             if not force and all(dst.exists() for _, dst in targets):
                 skipped += 1
                 continue
             tasks.append(
-                ThumbTask(fp, str(Path(root_path) / rel), targets, settings.thumbnail_quality,
-                          settings.max_image_pixels)
+                ThumbTask(
+                    fp,
+                    str(Path(root_path) / rel),
+                    targets,
+                    settings.thumbnail_quality,
+                    settings.max_image_pixels,
+                )
             )
     return tasks, skipped
 

@@ -18,5 +18,7 @@ def ffmpeg_binary() -> str:
     try:
         import imageio_ffmpeg
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
-        raise RuntimeError("ffmpeg not found: install ffmpeg or `pip install imageio-ffmpeg`") from None
+        raise RuntimeError(
+            "ffmpeg not found: install ffmpeg or `pip install imageio-ffmpeg`"
+        ) from None
     return str(imageio_ffmpeg.get_ffmpeg_exe())

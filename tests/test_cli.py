@@ -1,0 +1,192 @@
+"""The `mediashelf` command as a user runs it: real processes, real sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import factory
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    media = tmp_path / "media"
+    media.mkdir()
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "MEDIA_DIR": str(media),
+        "DATA_DIR": str(tmp_path / "data"),
+        "CACHE_DIR": str(tmp_path / "cache"),
+        "MANIFEST_FILE": str(tmp_path / "manifest.json"),
+        "THUMBNAILS_FILE": str(tmp_path / "thumbnails.json"),
+        "WORKERS": "2",
+        "WEB_WORKERS": "2",
+        "LOG_LEVEL": "warning",
+    }
+
+
+def ms(
+    env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mediashelf", *args],
+        env=env,
+        cwd=cwd or Path(env["DATA_DIR"]).parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_scan_thumbs_manifest_from_the_command_line(env: dict[str, str]) -> None:
+    media = Path(env["MEDIA_DIR"])
+    for i in range(3):
+        factory.jpeg(media / f"p{i}.jpg", (300, 200), seed=i)
+    (media / "broken.jpg").write_text("<html></html>")
+
+    scan = ms(env, "update-manifest")  # the seed's name: scan + manifest
+    assert scan.returncode == 0, scan.stderr
+    assert "new" in scan.stdout and "errors" in scan.stdout
+    assert "broken.jpg: content is text/html, not an image" in scan.stderr
+    thumbs = ms(env, "update-cache", "-i")
+    assert thumbs.returncode == 0, thumbs.stderr
+    assert "3 made" in thumbs.stdout
+    again = ms(env, "thumbs")
+    assert "0 made, 3 already there" in again.stdout
+    written = ms(env, "manifest")
+    assert written.returncode == 0
+    manifest = json.loads(Path(env["MANIFEST_FILE"]).read_text())
+    assert manifest["count"] == 4
+    assert {Path(i["path"]).name for i in manifest["items"]} >= {"p0.jpg", "broken.jpg"}
+    thumbs_map = json.loads(Path(env["THUMBNAILS_FILE"]).read_text())
+    assert len(thumbs_map) == 3
+    assert all(Path(p).exists() for sizes in thumbs_map.values() for p in sizes.values())
+
+
+def test_reload_of_a_missing_process_is_a_clear_error(env: dict[str, str]) -> None:
+    proc = ms(env, "reload", "999999")
+    assert proc.returncode == 1
+    assert "no process with PID 999999" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert ms(env, "thumbs", "-p", "999999").returncode == 1
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return set()
+    return {int(p) for p in text.split()}
+
+
+def _wait_for(check: object, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def served(
+    env: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+    media = Path(env["MEDIA_DIR"])
+    factory.jpeg(media / "a.jpg", (400, 300), seed=1)
+    with open(media / "big.mp4", "wb") as fh:  # a 64 MiB "video" to download slowly
+        fh.write(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 12)
+        fh.truncate(64 * 1024 * 1024)
+    assert ms(env, "scan").returncode == 0
+    sock = tmp_path / "ms.sock"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediashelf", "serve", "-S", str(sock)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = httpx.Client(
+        transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://ms", timeout=30
+    )
+    try:
+        _wait_for(lambda: client.get("/api/v1/health").status_code == 200)
+        yield proc, client
+    finally:
+        client.close()
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.slow
+def test_production_server_on_a_unix_socket_reloads_gracefully(
+    served: tuple[subprocess.Popen[bytes], httpx.Client],
+) -> None:
+    proc, client = served
+    _wait_for(lambda: len(_children(proc.pid)) == 2)
+    workers = _children(proc.pid)
+    items = client.get("/api/v1/items").json()["items"]
+    big = next(i for i in items if i["name"] == "big.mp4")
+
+    received = []
+
+    def slow_download() -> None:
+        with client.stream("GET", big["original"]) as resp:
+            for chunk in resp.iter_bytes(1024 * 1024):
+                received.append(len(chunk))
+                time.sleep(0.02)
+
+    reader = threading.Thread(target=slow_download)
+    reader.start()
+    _wait_for(lambda: len(received) > 2)
+    os.kill(proc.pid, signal.SIGHUP)  # what `mediashelf reload PID` sends
+    _wait_for(lambda: _children(proc.pid) and not (_children(proc.pid) & workers))
+    reader.join(60)
+
+    assert sum(received) == 64 * 1024 * 1024  # the in-flight download finished whole
+    assert client.get("/api/v1/health").json()["status"] == "ok"
+    assert proc.poll() is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["serve"], ["serve", "--dev"], ["run-dev"]])
+def test_server_on_host_and_port(env: dict[str, str], tmp_path: Path, args: list[str]) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediashelf", *args, "-H", "127.0.0.1", "-P", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200)
+        page = httpx.get(f"http://127.0.0.1:{port}/")
+        assert page.status_code == 200 and "Mediashelf" in page.text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
