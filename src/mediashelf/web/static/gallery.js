@@ -24,8 +24,8 @@ function tile(item) {
   const el = document.createElement("button");
   el.type = "button";
   el.className = "tile " + item.kind;
-  el.style.width = `${200 * ratio}px`;
-  el.style.flexGrow = String(ratio);
+  el.style.setProperty("--ratio", String(ratio));
+  el.style.flexGrow = String(ratio * 100); // factors summing below 1 would leave gaps
   el.title = item.path;
   if (item.thumbnails) {
     const img = document.createElement("img");
