@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pillow_heif
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, TiffImagePlugin
 
 pillow_heif.register_heif_opener()
 # Our own limit (max_pixels below) is checked before any decode; Pillow's
@@ -66,17 +66,31 @@ def read_info(path: Path | str, head: bytes | None = None) -> ImageInfo:
     try:
         with Image.open(path) as img:
             return _info(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"cannot read image header: {exc}") from None
+    except Exception as exc:  # decoders raise many types (libavif: RuntimeError)
+        raise ImageError(f"cannot read image header: {_reason(exc)}") from None
 
 
 def _info(img: Image.Image) -> ImageInfo:
     width, height = img.size
-    exif = img.getexif()
-    if exif.get(_ORIENTATION) in (5, 6, 7, 8):
+    # The base method reads the EXIF found in the header. PNG's own override
+    # decodes every pixel to look for an eXIf chunk after the image data.
+    exif = Image.Image.getexif(img)
+    if exif.get(_ORIENTATION) in (5, 6, 7, 8) and not _size_is_turned(img):
         width, height = height, width
     raw = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
     return ImageInfo(width, height, _parse_exif_date(raw))
+
+
+def _size_is_turned(img: Image.Image) -> bool:
+    """Whether Pillow already reports the displayed size, as newer ones do for TIFF."""
+    if isinstance(img, TiffImagePlugin.TiffImageFile):
+        stored = (img.tag_v2.get(256), img.tag_v2.get(257))  # ImageWidth, ImageLength
+        return img.size != stored
+    return False
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _parse_exif_date(raw: object) -> datetime | None:
@@ -121,8 +135,8 @@ def make_thumbnails(
             pixels = _to_display(img)
     except ImageError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"cannot decode image: {exc}") from None
+    except Exception as exc:  # a broken file makes decoders raise all sorts of types
+        raise ImageError(f"cannot decode image: {_reason(exc)}") from None
 
     made = []
     current = pixels
@@ -138,20 +152,21 @@ def _to_display(img: Image.Image) -> Image.Image:
     """Upright, sRGB, 8-bit RGB or RGBA (or L), first frame only."""
     icc = img.info.get("icc_profile")
     img = ImageOps.exif_transpose(img) or img
-    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+    if img.mode.startswith("I"):  # "I;16", "I;16B" (big-endian TIFF), ..., "I"
         # 16-bit greyscale: scale to 8 bits (a plain convert would clip to white).
-        img = img.point(lambda v: v / 256).convert("L")
-    elif img.mode == "F":
-        img = img.convert("L")
-    elif img.mode == "1":
+        # Through "I", as point() cannot scale "I;16B".
+        img = img.convert("I").point(lambda v: v / 256).convert("L")
+    elif img.mode in ("F", "1"):
         img = img.convert("L")
     elif img.mode in ("P", "PA", "LA", "La", "RGBa"):
         img = img.convert("RGBA")
+    elif img.mode in ("L", "RGB") and "transparency" in img.info:
+        img = img.convert("RGBA")  # a PNG tRNS colour: transparent, not that colour
     if icc:
         img = _to_srgb(img, icc)
     if img.mode not in ("RGB", "RGBA", "L"):
         img = img.convert("RGB")
-    if img.mode == "RGBA" and img.getextrema()[3][0] == 255:
+    if img.mode == "RGBA" and img.getchannel("A").getextrema() == (255, 255):
         img = img.convert("RGB")  # fully opaque: drop the useless alpha
     return img
 

@@ -6,6 +6,8 @@ The extension says what a file claims to be; these bytes say what it is. A
 
 from __future__ import annotations
 
+import re
+
 _ISO_BMFF_IMAGE_BRANDS = {
     b"heic": "image/heic",
     b"heix": "image/heic",
@@ -18,8 +20,14 @@ _ISO_BMFF_IMAGE_BRANDS = {
     b"avif": "image/avif",
     b"avis": "image/avif",
 }
+_GENERIC_IMAGE_BRANDS = (b"mif1", b"msf1")  # the compatible brands then say which
 _QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
-_TEXT_STARTS = (b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<?xml", b"<svg")
+# The WHATWG MIME Sniffing Standard's HTML signatures (a tag name, then a space
+# or ">"), plus any doctype and XML, which may be XHTML.
+_HTML = re.compile(
+    rb"<(?:(?:html|head|body|script|iframe|h1|div|font|table|a|style|title|b|br|p)[ \t\n\x0c\r>]"
+    rb"|!--|!doctype|\?xml)"
+)
 
 
 def sniff_mime(head: bytes) -> str | None:
@@ -50,6 +58,8 @@ def sniff_mime(head: bytes) -> str | None:
         return "video/mpeg"
     if head[:1] == b"\x47" and len(head) > 188 and head[188:189] == b"\x47":
         return "video/mp2t"
+    if head[4:5] == b"\x47" and len(head) > 196 and head[196:197] == b"\x47":
+        return "video/mp2t"  # M2TS (AVCHD .mts): each packet has a 4-byte timecode first
     if head.startswith(b"FLV\x01"):
         return "video/x-flv"
     return _text_mime(head)
@@ -57,6 +67,13 @@ def sniff_mime(head: bytes) -> str | None:
 
 def _ftyp_mime(head: bytes) -> str:
     major = head[8:12]
+    if major in _GENERIC_IMAGE_BRANDS:
+        size = int.from_bytes(head[:4], "big")
+        compatible = head[16:size]
+        for i in range(0, len(compatible) - 3, 4):
+            brand = compatible[i : i + 4]
+            if brand in _ISO_BMFF_IMAGE_BRANDS and brand not in _GENERIC_IMAGE_BRANDS:
+                return _ISO_BMFF_IMAGE_BRANDS[brand]
     if major in _ISO_BMFF_IMAGE_BRANDS:
         return _ISO_BMFF_IMAGE_BRANDS[major]
     if major == b"qt  ":
@@ -69,10 +86,11 @@ def _ftyp_mime(head: bytes) -> str:
 
 
 def _text_mime(head: bytes) -> str | None:
-    text = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
+    text = head[:512].lstrip(b"\xef\xbb\xbf \t\n\x0c\r").lower()
+    prolog = (b"<?xml", b"<!--", b"<!doctype svg")
+    if text.startswith(b"<svg") or (text.startswith(prolog) and b"<svg" in text):
         return "image/svg+xml"
-    if text.startswith(_TEXT_STARTS):
+    if _HTML.match(text):
         return "text/html"
     return None
 
