@@ -81,9 +81,7 @@ class Derived(Base):
     """
 
     __tablename__ = "derived"
-    __table_args__ = (
-        UniqueConstraint("fingerprint", "kind", "variant", name="uq_derived_key"),
-    )
+    __table_args__ = (UniqueConstraint("fingerprint", "kind", "variant", name="uq_derived_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(32))

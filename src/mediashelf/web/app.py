@@ -74,9 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     static = resources.files("mediashelf.web") / "static"
     page = (static / "gallery.html").read_text()
-    assets = {
-        name: (static / name).read_bytes() for name in ("gallery.js", "gallery.css")
-    }
+    assets = {name: (static / name).read_bytes() for name in ("gallery.js", "gallery.css")}
 
     @app.get("/", include_in_schema=False)
     def gallery() -> HTMLResponse:
@@ -87,8 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if name not in assets:
             raise items.not_found("file")
         media_type = "text/javascript" if name.endswith(".js") else "text/css"
-        return HTMLResponse(assets[name], media_type=media_type,
-                            headers={"cache-control": "no-cache"})
+        return HTMLResponse(
+            assets[name], media_type=media_type, headers={"cache-control": "no-cache"}
+        )
 
     app.add_middleware(SecurityHeaders)
     return app
