@@ -9,22 +9,26 @@ from pathlib import Path
 def confine(root: Path | str, rel: str) -> Path | None:
     """The real path of `rel` under `root`, or None if it would leave the root.
 
-    Rejects NUL bytes, absolute paths, drive letters and backslashes (a
-    `..\\` on Windows-made requests), then resolves symlinks and `..` and
-    checks the result is still inside the root's own real path.
+    Rejects NUL bytes, absolute paths and backslashes (a `..\\` on
+    Windows-made requests), then resolves symlinks and `..` and checks the
+    result is still inside the root's own real path. That check is what
+    confines: a drive letter (`C:x`) needs no rule of its own, and on POSIX
+    `a:b.jpg` is an ordinary name.
     """
-    if not rel or "\x00" in rel or "\\" in rel:
-        return None
-    if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+    if not rel or "\x00" in rel or "\\" in rel or rel.startswith("/"):
         return None
     root_real = os.path.realpath(root)
     candidate = os.path.realpath(os.path.join(root_real, rel))
-    if candidate != root_real and not candidate.startswith(root_real + os.sep):
+    if not _within(root_real, candidate):
         return None
     return Path(candidate)
 
 
 def is_inside(root_real: str, path: str) -> bool:
     """Whether the real path of `path` lies inside `root_real` (already real)."""
-    real = os.path.realpath(path)
-    return real == root_real or real.startswith(root_real + os.sep)
+    return _within(root_real, os.path.realpath(path))
+
+
+def _within(root_real: str, real: str) -> bool:
+    # rstrip: a root of "/" is itself the separator
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)

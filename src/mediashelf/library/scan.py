@@ -34,6 +34,7 @@ from sqlalchemy import Engine, insert, select, update
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
 from mediashelf.library.identity import fingerprint
+from mediashelf.library.paths import is_inside
 from mediashelf.media.images import ImageError, read_info
 from mediashelf.media.sniff import content_problem, sniff_mime
 
@@ -88,7 +89,7 @@ def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> I
     st = os.stat(root_real)
     seen_dirs.add((st.st_dev, st.st_ino))
     stack = [""]
-    prefix_len = len(root_real) + 1
+    prefix_len = len(root_real.rstrip(os.sep)) + 1
     while stack:
         rel_dir = stack.pop()
         abs_dir = os.path.join(root_real, rel_dir) if rel_dir else root_real
@@ -103,11 +104,8 @@ def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> I
             if name.startswith(".") or name in _SKIP_DIRS:
                 continue
             try:
-                is_link = entry.is_symlink()
-                if is_link:
-                    target = os.path.realpath(entry.path)
-                    if not (target.startswith(root_real + os.sep) or target == root_real):
-                        continue  # leaves the root: never followed
+                if entry.is_symlink() and not is_inside(root_real, entry.path):
+                    continue  # leaves the root: never followed
                 st = entry.stat()  # follows an in-root symlink
             except OSError as exc:
                 errors.append((entry.path[prefix_len:], f"cannot stat: {exc.strerror or exc}"))

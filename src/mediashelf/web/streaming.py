@@ -10,7 +10,9 @@ With ACCEL_REDIRECT_PREFIX set, nginx sends the bytes instead.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -25,8 +27,11 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 Range = tuple[int, int]  # first, last (inclusive)
 
+# One byte-range-spec (no lists): ASCII digits only, as str.isdigit() also takes "²".
+_RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
 
-def parse_range(header: str, size: int) -> Range | None | bool:
+
+def parse_range(header: str, size: int) -> Range | bool | None:
     """The one range a `Range` header asks for.
 
     Returns (first, last), None when the header must be ignored (not bytes,
@@ -34,13 +39,12 @@ def parse_range(header: str, size: int) -> Range | None | bool:
     representation), or False when it is unsatisfiable (→ 416).
     """
     unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or not spec or "," in spec:
+    match = _RANGE_SPEC.fullmatch(spec.strip())
+    if unit.strip().lower() != "bytes" or match is None:
         return None
-    first_s, dash, last_s = spec.strip().partition("-")
-    if not dash or not (first_s.isdigit() or first_s == "") or not (last_s.isdigit() or last_s == ""):
-        return None
-    if first_s == "":
-        if last_s == "":
+    first_s, last_s = match.groups()
+    if not first_s:
+        if not last_s:
             return None
         suffix = int(last_s)
         if suffix == 0 or size == 0:
@@ -49,7 +53,7 @@ def parse_range(header: str, size: int) -> Range | None | bool:
     first = int(first_s)
     last = int(last_s) if last_s else size - 1
     if last_s and last < first:
-        return None
+        return None  # invalid, so the header is ignored
     if first >= size:
         return False
     return first, min(last, size - 1)
@@ -72,10 +76,12 @@ def _not_modified_since(header: str | None, mtime: float) -> bool:
     if not header:
         return False
     try:
-        since = parsedate_to_datetime(header).timestamp()
+        since = parsedate_to_datetime(header)
     except (TypeError, ValueError, IndexError, OverflowError):
         return False
-    return int(mtime) <= since
+    if since.tzinfo is None:  # "-0000": an HTTP-date is always UTC, never local time
+        since = since.replace(tzinfo=UTC)
+    return int(mtime) <= since.timestamp()
 
 
 def _if_range_holds(header: str, etag: str, last_modified: str) -> bool:
@@ -192,7 +198,9 @@ class FileRangeResponse(Response):
                     break
                 offset += len(chunk)
                 remaining -= len(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": remaining > 0}
+                )
             if remaining > 0:
                 await send({"type": "http.response.body", "body": b""})
         finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import posixpath
 from datetime import datetime
@@ -93,22 +92,47 @@ def _encode_cursor(sort: str, value: Any, item_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+def _bad_cursor(why: str = "use next_cursor from the previous page") -> HTTPException:
+    return HTTPException(status_code=400, detail=f"invalid cursor: {why}")
+
+
+def _is_int64(value: Any) -> bool:
+    return type(value) is int and -(2**63) <= value < 2**63  # not a bool, not too big
+
+
+def _valid_sort_value(key: str, value: Any) -> bool:
+    if key == "size":
+        return _is_int64(value)
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    if key == "date":
+        try:
+            return datetime.fromisoformat(value).tzinfo is None
+        except ValueError:
+            return False
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value.encode()  # a lone surrogate cannot be sent to the database
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (sort value, id) a cursor carries, checked as the untrusted input it is."""
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         cur_sort, value, item_id = json.loads(raw)
-        if cur_sort != sort or not isinstance(item_id, int):
-            raise ValueError("cursor is for another sort")
-        if sort.lstrip("-") == "date":
-            value = datetime.fromisoformat(value)
-        elif sort.lstrip("-") == "size" and not isinstance(value, int):
-            raise ValueError("bad size")
-        elif sort.lstrip("-") == "name" and not isinstance(value, str):
-            raise ValueError("bad name")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise HTTPException(
-            status_code=400, detail="invalid cursor: use next_cursor from the previous page"
-        ) from exc
+    except (ValueError, TypeError, RecursionError):
+        raise _bad_cursor() from None
+    if cur_sort != sort:
+        if cur_sort in {s.value for s in Sort}:
+            raise _bad_cursor(f"it was made for sort={cur_sort}, not sort={sort}")
+        raise _bad_cursor()
+    key = sort.lstrip("-")
+    if not _is_int64(item_id) or not _valid_sort_value(key, value):
+        raise _bad_cursor()
+    if key == "date":
+        value = datetime.fromisoformat(value)
     return value, item_id
 
 
@@ -151,9 +175,10 @@ def list_items(
     if folder is not None:
         norm = clean_folder(folder)
         if recursive and norm:
-            escaped = norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            # A prefix test, not LIKE: no wildcards in names, and case-sensitive in SQLite too.
+            prefix = norm + "/"
             conditions.append(
-                (Item.folder == norm) | Item.folder.like(escaped + "/%", escape="\\")
+                (Item.folder == norm) | (func.substr(Item.folder, 1, len(prefix)) == prefix)
             )
         elif not recursive:
             conditions.append(Item.folder == norm)
@@ -212,7 +237,9 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
         raise not_found("file") from None
 
 
-@router.api_route("/items/{item_id}/original", methods=["GET", "HEAD"])
+# GET and HEAD as two routes: one api_route gives both the same OpenAPI operationId.
+@router.get("/items/{item_id}/original")
+@router.head("/items/{item_id}/original")
 def get_original(item_id: int, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
     item = db.get(Item, item_id)
@@ -225,15 +252,20 @@ def get_original(item_id: int, request: Request, db: DbDep, settings: SettingsDe
 def item_thumbnail(item_id: int, size: ThumbSize, db: DbDep) -> RedirectResponse:
     """Redirects to the item's thumbnail URL, which is keyed by content."""
     fp = db.execute(
-        select(Item.fingerprint).where(Item.id == item_id, Item.kind == "image")
+        select(Item.fingerprint).where(
+            Item.id == item_id, Item.kind == "image", Item.error.is_(None)
+        )
     ).scalar()
     if not fp:
         raise not_found("thumbnail")
     return RedirectResponse(f"/api/v1/thumbnails/{fp}/{size.value}", status_code=307)
 
 
-@router.api_route("/thumbnails/{fingerprint}/{size}", methods=["GET", "HEAD"])
-def thumbnail(fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep) -> Response:
+@router.get("/thumbnails/{fingerprint}/{size}")
+@router.head("/thumbnails/{fingerprint}/{size}")
+def thumbnail(
+    fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep
+) -> Response:
     """A thumbnail by content fingerprint. Immutable: the URL changes with the content."""
     if not is_fingerprint(fingerprint):
         raise not_found("thumbnail")
@@ -245,10 +277,16 @@ def thumbnail(fingerprint: str, size: ThumbSize, request: Request, settings: Set
     if inm is not None and etag_matches(inm, etag, weak=True):
         return Response(status_code=304, headers=headers)
     path: Path = thumbnail_path(settings.cache_dir, fingerprint, px, ext)
-    if settings.accel_redirect_prefix:
-        return send_file(request, path.resolve(), THUMB_TYPES[ext], etag=etag,
-                         cache_control=IMMUTABLE, accel_prefix=settings.accel_redirect_prefix)
     try:
+        if settings.accel_redirect_prefix:
+            return send_file(
+                request,
+                path.resolve(),
+                THUMB_TYPES[ext],
+                etag=etag,
+                cache_control=IMMUTABLE,
+                accel_prefix=settings.accel_redirect_prefix,
+            )
         with open(path, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:

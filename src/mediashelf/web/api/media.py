@@ -19,7 +19,8 @@ from mediashelf.web.deps import DbDep, SettingsDep
 router = APIRouter(tags=["items"])
 
 
-@router.api_route("/media/{path:path}", methods=["GET", "HEAD"])
+@router.get("/media/{path:path}")
+@router.head("/media/{path:path}")
 def media_by_path(path: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     for root_id, root_path in db.execute(select(Root.id, Root.path).order_by(Root.id)):
         real = confine(root_path, path)
