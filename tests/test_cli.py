@@ -190,3 +190,19 @@ def test_server_on_host_and_port(env: dict[str, str], tmp_path: Path, args: list
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+
+
+@pytest.mark.slow
+def test_workers_exit_when_the_master_is_killed(
+    served: tuple[subprocess.Popen[bytes], httpx.Client],
+) -> None:
+    proc, _client = served
+    _wait_for(lambda: len(_children(proc.pid)) == 2)
+    workers = _children(proc.pid)
+    proc.kill()  # SIGKILL: no chance to stop its workers itself
+    proc.wait(10)
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+    _wait_for(gone, timeout=20)

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediashelf import __version__
 from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
-from mediashelf.web.api import health, items, media
+from mediashelf.web.api import health, items, media, thumbnails
 
 log = logging.getLogger("mediashelf.web")
 
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(items.router, prefix="/api/v1")
+    app.include_router(thumbnails.router, prefix="/api/v1")
     app.include_router(media.router)
 
     static = resources.files("mediashelf.web") / "static"
@@ -89,5 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             assets[name], media_type=media_type, headers={"cache-control": "no-cache"}
         )
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(thumbnails.ThumbnailFastPath, settings=settings)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so it covers the fast path
     return app

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from mediashelf.config import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: a sync dependency would cost every request a threadpool hop
     settings: Settings = request.app.state.settings
     return settings
 

@@ -6,12 +6,34 @@ replaces the workers gracefully: old ones finish their requests first.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from mediashelf.config import Settings, load_settings
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_master(_server: Any, _worker: Any) -> None:
+    """gunicorn's post_fork hook: a worker gets SIGTERM when its master dies.
+
+    Uvicorn workers do not watch their parent, so a master killed with
+    SIGKILL (or by the OOM killer) would leave them serving, holding the
+    port, and a restarted server could not bind it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    master = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != master:  # the master died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -44,5 +66,6 @@ def run_production(settings: Settings, overrides: dict[str, Any], socket: Path |
         "accesslog": None,
         "errorlog": "-",
         "loglevel": settings.log_level,
+        "post_fork": _die_with_master,
     }
     _Gunicorn(options, overrides).run()

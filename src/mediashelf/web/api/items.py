@@ -1,4 +1,4 @@
-"""Items: list (cursor-paginated), detail, original file, thumbnails."""
+"""Items: list (cursor-paginated), detail, original file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import posixpath
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -17,15 +16,12 @@ from sqlalchemy.orm import Session
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
-from mediashelf.library.cache import is_fingerprint, thumbnail_path
 from mediashelf.library.paths import confine
 from mediashelf.media.sniff import is_scriptable
 from mediashelf.web.deps import DbDep, SettingsDep
-from mediashelf.web.streaming import IMMUTABLE, etag_matches, send_file
+from mediashelf.web.streaming import send_file
 
 router = APIRouter(tags=["items"])
-
-THUMB_TYPES = {".webp": "image/webp", ".jpg": "image/jpeg"}
 
 
 class Kind(StrEnum):
@@ -259,39 +255,3 @@ def item_thumbnail(item_id: int, size: ThumbSize, db: DbDep) -> RedirectResponse
     if not fp:
         raise not_found("thumbnail")
     return RedirectResponse(f"/api/v1/thumbnails/{fp}/{size.value}", status_code=307)
-
-
-@router.get("/thumbnails/{fingerprint}/{size}")
-@router.head("/thumbnails/{fingerprint}/{size}")
-def thumbnail(
-    fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep
-) -> Response:
-    """A thumbnail by content fingerprint. Immutable: the URL changes with the content."""
-    if not is_fingerprint(fingerprint):
-        raise not_found("thumbnail")
-    ext = settings.thumbnails_ext
-    px = settings.thumbnail_sizes[size.value]
-    etag = f'"{fingerprint}-{px}-q{settings.thumbnail_quality}{ext}"'
-    headers = {"etag": etag, "cache-control": IMMUTABLE}
-    inm = request.headers.get("if-none-match")
-    if inm is not None and etag_matches(inm, etag, weak=True):
-        return Response(status_code=304, headers=headers)
-    path: Path = thumbnail_path(settings.cache_dir, fingerprint, px, ext)
-    try:
-        if settings.accel_redirect_prefix:
-            return send_file(
-                request,
-                path.resolve(),
-                THUMB_TYPES[ext],
-                etag=etag,
-                cache_control=IMMUTABLE,
-                accel_prefix=settings.accel_redirect_prefix,
-            )
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise not_found("thumbnail") from None
-    if request.method == "HEAD":
-        headers["content-length"] = str(len(data))
-        return Response(status_code=200, headers=headers, media_type=THUMB_TYPES[ext])
-    return Response(data, headers=headers, media_type=THUMB_TYPES[ext])
