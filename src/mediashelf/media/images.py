@@ -17,6 +17,8 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, TiffImagePlugin
 
+from mediashelf.media.jpeg import read_header
+
 pillow_heif.register_heif_opener()
 # Our own limit (max_pixels below) is checked before any decode; Pillow's
 # global guard would fire first, at a fixed 179 MP, so it is lifted here.
@@ -58,6 +60,11 @@ def read_info(path: Path | str, head: bytes | None = None) -> ImageInfo:
     that a scan reads each file only once; the file is opened if it falls short.
     """
     if head is not None:
+        jpeg = read_header(head)
+        if jpeg is not None:
+            turned = jpeg.orientation in (5, 6, 7, 8)
+            width, height = (jpeg.height, jpeg.width) if turned else (jpeg.width, jpeg.height)
+            return ImageInfo(width, height, _parse_exif_date(jpeg.date))
         try:
             with Image.open(io.BytesIO(head)) as img:
                 return _info(img)
@@ -151,7 +158,7 @@ def make_thumbnails(
 def _to_display(img: Image.Image) -> Image.Image:
     """Upright, sRGB, 8-bit RGB or RGBA (or L), first frame only."""
     icc = img.info.get("icc_profile")
-    img = ImageOps.exif_transpose(img) or img
+    ImageOps.exif_transpose(img, in_place=True)  # a copy only when it must rotate
     if img.mode.startswith("I"):  # "I;16", "I;16B" (big-endian TIFF), ..., "I"
         # 16-bit greyscale: scale to 8 bits (a plain convert would clip to white).
         # Through "I", as point() cannot scale "I;16B".

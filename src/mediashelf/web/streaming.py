@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 Range = tuple[int, int]  # first, last (inclusive)
