@@ -206,3 +206,27 @@ def test_workers_exit_when_the_master_is_killed(
         return not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
     _wait_for(gone, timeout=20)
+
+
+def test_thumbs_signals_the_server_to_reload(env: dict[str, str], tmp_path: Path) -> None:
+    factory.jpeg(Path(env["MEDIA_DIR"]) / "a.jpg", seed=1)
+    assert ms(env, "scan").returncode == 0
+    marker = tmp_path / "hup"
+    waiter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import pathlib, signal, sys, time\n"
+            f"signal.signal(signal.SIGHUP, lambda *a: (pathlib.Path({str(marker)!r}).touch(), "
+            "sys.exit(0)))\nprint('ready', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert waiter.stdout is not None and waiter.stdout.readline() == b"ready\n"
+        done = ms(env, "thumbs", "-p", str(waiter.pid))
+        assert done.returncode == 0, done.stderr
+        assert f"sent a graceful reload (SIGHUP) to {waiter.pid}" in done.stdout
+        assert waiter.wait(10) == 0 and marker.exists()
+    finally:
+        waiter.kill()

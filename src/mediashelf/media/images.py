@@ -150,7 +150,12 @@ def make_thumbnails(
     for longest, dst in ordered:
         size = fit(pixels.size, longest)
         if current.size != size:
-            current = current.resize(size, Image.Resampling.HAMMING, reducing_gap=2.0)
+            # From the decode: HAMMING (sharp, no box artefacts at odd ratios). Down
+            # the chain the steps are about 2x, where BOX is a plain area average,
+            # as good and 35% faster (bench/thumbs.py).
+            chained = current is not pixels
+            resample = Image.Resampling.BOX if chained else Image.Resampling.HAMMING
+            current = current.resize(size, resample, reducing_gap=None if chained else 2.0)
         made.append(_save(current, Path(dst), quality))
     return made
 
