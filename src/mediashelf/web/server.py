@@ -67,5 +67,8 @@ def run_production(settings: Settings, overrides: dict[str, Any], socket: Path |
         "errorlog": "-",
         "loglevel": settings.log_level,
         "post_fork": _die_with_master,
+        # gunicorn 27's control socket lives in ~/.gunicorn and is shared by every
+        # server of the user; `mediashelf reload` uses plain signals instead.
+        "control_socket_disable": True,
     }
     _Gunicorn(options, overrides).run()

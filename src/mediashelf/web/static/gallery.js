@@ -37,6 +37,11 @@ function tile(item) {
     img.sizes = `${Math.round(200 * ratio)}px`;
     el.append(img);
     el.addEventListener("click", () => openViewer(item));
+  } else if (item.error) {
+    el.classList.add("broken");
+    el.title = `${item.path}: ${item.error}`;
+    el.append(Object.assign(document.createElement("strong"), { textContent: "⚠ " + item.name }));
+    el.append(Object.assign(document.createElement("small"), { textContent: item.error }));
   } else {
     el.textContent = item.kind === "video" ? "▶ " + item.name : item.name;
     el.addEventListener("click", () => window.open(item.original, "_blank", "noopener"));
