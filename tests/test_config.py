@@ -96,3 +96,22 @@ def test_every_setting_is_documented() -> None:
         assert field.description and len(field.description) > 10, f"{name} has no help text"
         assert name.upper() in listed, f"{name.upper()} is missing from .env.example"
     assert listed <= {n.upper() for n in Settings.model_fields}, "stale names in .env.example"
+
+
+def test_a_root_with_a_space_is_one_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDIA_DIR", "/srv/My Photos,/srv/Camera Uploads")
+    assert load_settings().media_dir == [Path("/srv/My Photos"), Path("/srv/Camera Uploads")]
+
+
+@pytest.mark.parametrize("url", ["nonsense", "mysql://user@host/db"])
+def test_a_bad_database_url_is_one_line(tmp_path: Path, url: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mediashelf", "scan"],
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": url},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "cannot use DATABASE_URL" in proc.stderr and "Traceback" not in proc.stderr

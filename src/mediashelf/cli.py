@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from mediashelf import __version__
 from mediashelf.config import Settings, SettingsError, load_settings
@@ -69,20 +69,35 @@ def _setup(**overrides: Any) -> tuple[Settings, Engine]:
     for folder in settings.media_dir:
         if folder == Path("media"):  # only the default root is created for you
             folder.mkdir(exist_ok=True)
-    engine = make_engine(settings.db_url)
+    engine = _open_engine(settings)
+    _upgrade(settings, engine)
+    return settings, engine
+
+
+def _open_engine(settings: Settings) -> Engine:
+    """An engine, or a one-line error for a malformed URL, a missing driver or folder."""
     try:
-        upgrade(engine)
+        return make_engine(settings.db_url)
+    except (ArgumentError, NoSuchModuleError, ImportError, OSError) as exc:
+        raise CliError(f"cannot use DATABASE_URL ({_safe_url(settings)}): {exc}") from None
+
+
+def _upgrade(settings: Settings, engine: Engine) -> tuple[str | None, str]:
+    try:
+        return upgrade(engine)
     except SchemaError as exc:
         raise CliError(str(exc)) from None
     except OperationalError as exc:
         raise CliError(f"cannot open the database ({_safe_url(settings)}): {exc.orig}") from None
-    return settings, engine
 
 
 def _safe_url(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
-    return make_url(settings.db_url).render_as_string(hide_password=True)
+    try:
+        return make_url(settings.db_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "not a database URL"
 
 
 def _progress(unit: str, total_known: bool = True) -> Progress:
@@ -332,13 +347,7 @@ def db_upgrade() -> None:
         settings = load_settings()
     except SettingsError as exc:
         raise CliError(str(exc), 2) from None
-    engine = make_engine(settings.db_url)
-    try:
-        before, after = upgrade(engine)
-    except SchemaError as exc:
-        raise CliError(str(exc)) from None
-    except OperationalError as exc:
-        raise CliError(f"cannot open the database ({_safe_url(settings)}): {exc.orig}") from None
+    before, after = _upgrade(settings, _open_engine(settings))
     if before == after:
         out.print(f"database is up to date (revision {after})")
     else:
@@ -348,10 +357,17 @@ def db_upgrade() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Show the database's schema revision and the code's."""
-    settings, _ = _setup()
-    engine = make_engine(settings.db_url)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise CliError(str(exc), 2) from None
+    engine = _open_engine(settings)
+    try:
+        revision = current_revision(engine)
+    except OperationalError as exc:
+        raise CliError(f"cannot open the database ({_safe_url(settings)}): {exc.orig}") from None
     out.print(f"database: {_safe_url(settings)}")
-    out.print(f"revision: {current_revision(engine)} (code: {head_revision()})")
+    out.print(f"revision: {revision or 'none (empty database)'} (code: {head_revision()})")
 
 
 @app.command()

@@ -46,15 +46,15 @@ DEFAULT_VIDEO_EXTS = [
 ]
 
 
-def _split_list(value: Any) -> Any:
-    """Accept 'a,b', 'a b' or 'a:b' (paths) as well as a real list."""
+def _split_list(value: Any, seps: tuple[str, ...] = (",", " ")) -> Any:
+    """Accept 'a,b' or 'a b' (paths: 'a,b' or 'a:b', never spaces) or a real list."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
             import json
 
             return json.loads(text)
-        for sep in (",", os.pathsep, " "):
+        for sep in seps:
             if sep in text:
                 return [part.strip() for part in text.split(sep) if part.strip()]
         return [text] if text else []
@@ -166,7 +166,7 @@ class Settings(BaseSettings):
     @field_validator("media_dir", mode="before")
     @classmethod
     def _parse_roots(cls, value: Any) -> Any:
-        roots = _split_list(value)
+        roots = _split_list(value, (",", os.pathsep))  # "My Photos" is one folder
         if isinstance(roots, list) and not roots:
             raise ValueError("at least one folder is required")
         return roots

@@ -252,3 +252,23 @@ def test_multiple_roots(settings: Settings, engine: Engine, media: Path, tmp_pat
     assert report.new == 2
     with engine.connect() as conn:
         assert len({r.root_id for r in conn.execute(select(Item))}) == 2
+
+
+def test_a_copy_does_not_steal_the_row_of_a_file_on_an_unplugged_root(
+    settings: Settings, engine: Engine, media: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "usb"
+    factory.jpeg(media / "a.jpg", seed=1)
+    factory.jpeg(other / "x.jpg", seed=2)
+    settings = settings.model_copy(update={"media_dir": [media, other]})
+    scan(engine, settings)
+    x_id = rows(engine)["x.jpg"].id
+    (media / "copy_of_x.jpg").write_bytes((other / "x.jpg").read_bytes())
+    other.rename(tmp_path / "unplugged")
+
+    report = scan(engine, settings)
+
+    assert (report.moved, report.new) == (0, 1)
+    got = rows(engine)
+    assert got["x.jpg"].id == x_id and got["x.jpg"].status == "present"
+    assert got["copy_of_x.jpg"].id != x_id

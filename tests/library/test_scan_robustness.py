@@ -109,7 +109,7 @@ def test_kill_9_during_scans_then_rerun_equals_a_clean_scan(
         (media / f"d{i % 40:02d}" / f"img{i:05d}.jpg").unlink()
     _populate(media, 300, start=10000)
     ids_before = {r[0]: r[1] for r in _fingerprint_ids(engine)}
-    _kill_mid_scan(settings, engine, tmp_path, at_least=_count(engine) + 100)
+    assert _kill_mid_scan(settings, engine, tmp_path, at_least=_count(engine) + 100) == -9
 
     report = scan(engine, settings)
     assert report.errors == []

@@ -276,7 +276,10 @@ def test_item_detail(lib: TestClient) -> None:
     assert item["original"] == f"/api/v1/items/{item['id']}/original"
 
 
-@pytest.mark.parametrize(("item_id", "status"), [("999999", 404), ("0", 404), ("abc", 422)])
+@pytest.mark.parametrize(
+    ("item_id", "status"),
+    [("999999", 404), ("0", 404), ("abc", 422), ("99999999999999999999", 422)],
+)
 def test_unknown_item(lib: TestClient, item_id: str, status: int) -> None:
     detail = error(lib.get(f"/api/v1/items/{item_id}"), status)
     if status == 404:
@@ -346,3 +349,13 @@ def test_gallery_page_has_a_csp(lib: TestClient) -> None:
 @pytest.mark.parametrize("url", ["/nowhere", "/api/v1/nowhere", "/static/../app.py"])
 def test_unknown_urls_are_json_404(lib: TestClient, url: str) -> None:
     assert error(lib.get(url), 404)
+
+
+def test_oversized_numbers_are_a_4xx_not_a_500(lib: TestClient) -> None:
+    huge = "9" * 30
+    for url in (
+        f"/api/v1/items/{huge}/original",
+        f"/api/v1/items/{huge}/thumbnail/small",
+        f"/api/v1/items?root={huge}",
+    ):
+        assert lib.get(url).status_code == 422, url

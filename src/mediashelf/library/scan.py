@@ -367,7 +367,11 @@ def _claim_move(
     for row in rows:
         if row.size != size:
             continue
-        gone = row.status == "missing" or not os.path.lexists(os.path.join(row.path, row.rel_path))
+        # A missing path is proof only under the root being walked, which is mounted;
+        # another root may be unplugged, and its files must keep their rows.
+        gone = row.status == "missing" or (
+            row.path == root_real and not os.path.lexists(os.path.join(row.path, row.rel_path))
+        )
         if gone:
             rows.remove(row)
             return int(row.id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from importlib import resources
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -53,7 +54,8 @@ class SecurityHeaders:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     for folder in settings.media_dir:
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder == Path("media"):  # only the default root; never an unmounted disk's
+            folder.mkdir(exist_ok=True)
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     upgrade(engine)

@@ -2,7 +2,7 @@
 
 Small files (thumbnails) are read whole and returned as bytes: measured here,
 that answers 8x more requests per second than Starlette's FileResponse.
-Large files are streamed in 1 MiB chunks read in a worker thread, so no
+Large files are streamed in 4 MiB chunks read in a worker thread, so no
 request holds a whole file in memory and the event loop never blocks on disk.
 With ACCEL_REDIRECT_PREFIX set, nginx sends the bytes instead.
 """
@@ -28,7 +28,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 Range = tuple[int, int]  # first, last (inclusive)
 
 # One byte-range-spec (no lists): ASCII digits only, as str.isdigit() also takes "²".
-_RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
+_RANGE_SPEC = re.compile(r"([0-9]{0,19})-([0-9]{0,19})")  # longer: ignored, not a 500
 
 
 def parse_range(header: str, size: int) -> Range | bool | None:
@@ -165,7 +165,7 @@ def send_file(
 
 
 class FileRangeResponse(Response):
-    """Streams `length` bytes of a file from `first`, in 1 MiB chunks."""
+    """Streams `length` bytes of a file from `first`, in 4 MiB chunks."""
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -43,6 +43,9 @@ class ThumbSize(StrEnum):
     medium = "medium"
     large = "large"
 
+
+# Database ids: larger numbers would overflow the column, a 500 instead of a 422.
+ItemId = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 # The allowlist: a sort name maps to a column here or not at all.
 SORT_COLUMNS: dict[str, Any] = {"date": Item.date, "name": Item.name, "size": Item.size}
@@ -151,7 +154,9 @@ def list_items(
     kind: Kind | None = None,
     folder: Annotated[str | None, Query(description="Only items in this folder")] = None,
     recursive: Annotated[bool, Query(description="With folder: include sub-folders")] = False,
-    root: Annotated[int | None, Query(description="Only items under this root id")] = None,
+    root: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Only items under this root id")
+    ] = None,
     sort: Sort = Sort.date_desc,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
@@ -201,7 +206,7 @@ def count_items(db: DbDep, kind: Kind | None = None) -> dict[str, int]:
 
 
 @router.get("/items/{item_id}")
-def get_item(item_id: int, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def get_item(item_id: ItemId, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     item = db.get(Item, item_id)
     if item is None:
         raise not_found()
@@ -236,7 +241,7 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
 # GET and HEAD as two routes: one api_route gives both the same OpenAPI operationId.
 @router.get("/items/{item_id}/original")
 @router.head("/items/{item_id}/original")
-def get_original(item_id: int, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+def get_original(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
     item = db.get(Item, item_id)
     if item is None:
@@ -245,7 +250,7 @@ def get_original(item_id: int, request: Request, db: DbDep, settings: SettingsDe
 
 
 @router.get("/items/{item_id}/thumbnail/{size}", status_code=307)
-def item_thumbnail(item_id: int, size: ThumbSize, db: DbDep) -> RedirectResponse:
+def item_thumbnail(item_id: ItemId, size: ThumbSize, db: DbDep) -> RedirectResponse:
     """Redirects to the item's thumbnail URL, which is keyed by content."""
     fp = db.execute(
         select(Item.fingerprint).where(
