@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,15 +12,13 @@ from urllib.parse import unquote
 import anyio
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Message
 
 from mediashelf.config import Settings
 from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.library.scan import scan
 from mediashelf.web.app import create_app
-from tests.conftest import PG_URL, _pg_admin, make_settings
+from tests.conftest import fresh_pg_database, make_settings
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -36,18 +33,8 @@ def module_db_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'mediashelf.db'}"
         return
-    admin = _pg_admin()
-    if admin is None:
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
-    name = f"ms_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database() as url:
+        yield url
 
 
 @contextmanager

@@ -1,8 +1,7 @@
-"""Sending files: HTTP Range (RFC 9110 §14), conditional requests, and two paths.
+"""Sending files: HTTP Range (RFC 9110 §14) and conditional requests.
 
-Small files (thumbnails) are read whole and returned as bytes: measured here,
-that answers 8x more requests per second than Starlette's FileResponse.
-Large files are streamed in 4 MiB chunks read in a worker thread, so no
+(Thumbnails take a shorter path of their own: web/api/thumbnails.py.)
+Files are streamed in 4 MiB chunks read in a worker thread, so no
 request holds a whole file in memory and the event loop never blocks on disk.
 With ACCEL_REDIRECT_PREFIX set, nginx sends the bytes instead.
 """
@@ -104,7 +103,6 @@ def send_file(
     cache_control: str = "private, max-age=0, must-revalidate",
     extra_headers: Mapping[str, str] | None = None,
     accel_prefix: str = "",
-    small: bool = False,
 ) -> Response:
     """The response for GET or HEAD of `path`, honouring Range and conditions.
 
@@ -156,11 +154,6 @@ def send_file(
         headers["content-range"] = f"bytes {first}-{last}/{size}"
     length = last - first + 1 if size else 0
 
-    if small and not head_only:
-        with open(path, "rb") as fh:
-            fh.seek(first)
-            body = fh.read(length)
-        return Response(body, status_code=status, headers=headers, media_type=media_type)
     return FileRangeResponse(path, first, length, status, headers, media_type, head_only)
 
 
