@@ -11,6 +11,7 @@ and the CLI hands it on. Nothing reads a global.
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -214,6 +215,11 @@ class Settings(BaseSettings):
             "medium": self.thumbnail_size_medium,
             "large": self.thumbnail_size_large,
         }
+
+    @cached_property
+    def root_paths(self) -> list[str]:
+        """The real paths of the MEDIA_DIR roots: how the roots table names them."""
+        return [os.path.realpath(root) for root in self.media_dir]
 
     @property
     def db_url(self) -> str:

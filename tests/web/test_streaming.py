@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from mediashelf.config import Settings
+from mediashelf.db.models import Item
 from mediashelf.library import thumbs
 from mediashelf.library.scan import scan
+from mediashelf.web.api.items import item_json
 from mediashelf.web.app import create_app
 from mediashelf.web.streaming import parse_range
 from tests import factory
@@ -339,7 +342,8 @@ def test_unknown_originals_are_json_404(lib: Library, url: str, detail: str) -> 
 def test_thumbnail_is_immutable_webp(lib: Library, size: str) -> None:
     item = lib.items["sub/t b.jpg"]
     fp = item["fingerprint"]
-    url = f"/api/v1/thumbnails/{fp}/{size}"
+    px = {"small": 256, "medium": 512, "large": 1024}[size]
+    url = f"/api/v1/thumbnails/{fp}/{size}?v={px}webpq80"
     assert item["thumbnails"][size] == url
     resp = lib.client.get(url)
     assert resp.status_code == 200
@@ -390,7 +394,7 @@ def test_item_thumbnail_redirects_to_the_fingerprint_url(lib: Library) -> None:
     item = lib.items["sub/t b.jpg"]
     resp = lib.client.get(f"/api/v1/items/{item['id']}/thumbnail/small", follow_redirects=False)
     assert resp.status_code == 307
-    assert resp.headers["location"] == f"/api/v1/thumbnails/{item['fingerprint']}/small"
+    assert resp.headers["location"] == item["thumbnails"]["small"]
     assert resp.headers["x-content-type-options"] == "nosniff"
     followed = lib.client.get(f"/api/v1/items/{item['id']}/thumbnail/small")
     assert followed.status_code == 200 and followed.headers["content-type"] == "image/webp"
@@ -459,3 +463,20 @@ def test_accel_redirect_unknown_thumbnail_is_404(lib: Library) -> None:
     assert resp.status_code == 404
     assert resp.json() == {"detail": "thumbnail not found"}
     assert "x-accel-redirect" not in resp.headers
+
+
+def test_thumbnail_urls_change_with_the_variant(tmp_path: Path) -> None:
+    """Immutable URLs must name size, format and quality, or browsers keep stale images."""
+    item = Item(
+        id=1, root_id=1, rel_path="a.jpg", folder="", name="a.jpg", kind="image",
+        size=1, mtime_ns=0, fingerprint="0" * 32, date=datetime(2020, 1, 1), status="present",
+    )  # fmt: skip
+    url = "sqlite:///x.db"
+    variants = [
+        make_settings(tmp_path, tmp_path, url),
+        make_settings(tmp_path, tmp_path, url, thumbnail_quality=90),
+        make_settings(tmp_path, tmp_path, url, thumbnails_ext=".jpg"),
+        make_settings(tmp_path, tmp_path, url, thumbnail_size_small=300),
+    ]
+    smalls = [item_json(item, s)["thumbnails"]["small"] for s in variants]
+    assert len(set(smalls)) == len(smalls), smalls

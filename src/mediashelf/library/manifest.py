@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
 from mediashelf.library.cache import thumbnail_path
+from mediashelf.library.roots import in_library
 from mediashelf.library.scan import utcnow
 from mediashelf.media.images import write_atomic
 
@@ -33,7 +34,7 @@ def build(engine: Engine, settings: Settings) -> tuple[dict[str, Any], dict[str,
             Item.error,
         )
         .join(Root, Root.id == Item.root_id)
-        .where(Item.status == "present")
+        .where(Item.status == "present", in_library(settings))
         .order_by(Root.path, Item.rel_path)
     )
     entries = []

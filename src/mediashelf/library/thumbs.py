@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from mediashelf.config import Settings
 from mediashelf.db.models import Derived, Item, Root
 from mediashelf.library.cache import derived_relpath, thumbnail_variant
+from mediashelf.library.roots import in_library
 from mediashelf.library.scan import utcnow
 from mediashelf.media.images import ImageError, Thumb, make_thumbnails
 
@@ -59,6 +60,7 @@ def plan(engine: Engine, settings: Settings, force: bool) -> tuple[list[ThumbTas
         select(Item.fingerprint, Root.path, Item.rel_path)
         .join(Root, Root.id == Item.root_id)
         .where(Item.kind == "image", Item.status == "present", Item.error.is_(None))
+        .where(in_library(settings))
         .where(Item.fingerprint.is_not(None))
         .order_by(Item.date.desc(), Item.id)
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
 from mediashelf.library.paths import confine
+from mediashelf.library.roots import in_library
 from mediashelf.media.sniff import is_scriptable
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.streaming import send_file
@@ -58,9 +59,12 @@ def not_found(what: str = "item") -> HTTPException:
 def item_json(item: Item, settings: Settings) -> dict[str, Any]:
     thumbs = None
     if item.kind == "image" and item.fingerprint and not item.error:
+        # The URL is cached as immutable, so it names the variant: new sizes, quality
+        # or format (and `thumbs -f`) give new URLs that browsers fetch afresh.
+        ext, quality = settings.thumbnails_ext.lstrip("."), settings.thumbnail_quality
         thumbs = {
-            name: f"/api/v1/thumbnails/{item.fingerprint}/{name}"
-            for name in settings.thumbnail_sizes
+            name: f"/api/v1/thumbnails/{item.fingerprint}/{name}?v={px}{ext}q{quality}"
+            for name, px in settings.thumbnail_sizes.items()
         }
     return {
         "id": item.id,
@@ -166,7 +170,7 @@ def list_items(
     column = SORT_COLUMNS[sort.value.lstrip("-")]
     desc = sort.value.startswith("-")
     query = select(Item)
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [in_library(settings)]
     if not include_missing:
         conditions.append(Item.status == "present")
     if kind is not None:
@@ -198,8 +202,10 @@ def list_items(
 
 
 @router.get("/items/count")
-def count_items(db: DbDep, kind: Kind | None = None) -> dict[str, int]:
-    query = select(func.count()).select_from(Item).where(Item.status == "present")
+def count_items(db: DbDep, settings: SettingsDep, kind: Kind | None = None) -> dict[str, int]:
+    query = (
+        select(func.count()).select_from(Item).where(Item.status == "present", in_library(settings))
+    )
     if kind is not None:
         query = query.where(Item.kind == kind.value)
     return {"count": db.execute(query).scalar_one()}
@@ -207,10 +213,15 @@ def count_items(db: DbDep, kind: Kind | None = None) -> dict[str, int]:
 
 @router.get("/items/{item_id}")
 def get_item(item_id: ItemId, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
-    item = db.get(Item, item_id)
+    return item_json(_get(db, settings, item_id), settings)
+
+
+def _get(db: Session, settings: Settings, item_id: int) -> Item:
+    """The item, if it is under a configured root; else 404."""
+    item = db.execute(select(Item).where(Item.id == item_id, in_library(settings))).scalar()
     if item is None:
         raise not_found()
-    return item_json(item, settings)
+    return item
 
 
 def original_response(request: Request, db: Session, settings: Settings, item: Item) -> Response:
@@ -243,20 +254,15 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
 @router.head("/items/{item_id}/original")
 def get_original(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
-    item = db.get(Item, item_id)
-    if item is None:
-        raise not_found()
-    return original_response(request, db, settings, item)
+    return original_response(request, db, settings, _get(db, settings, item_id))
 
 
 @router.get("/items/{item_id}/thumbnail/{size}", status_code=307)
-def item_thumbnail(item_id: ItemId, size: ThumbSize, db: DbDep) -> RedirectResponse:
+def item_thumbnail(
+    item_id: ItemId, size: ThumbSize, db: DbDep, settings: SettingsDep
+) -> RedirectResponse:
     """Redirects to the item's thumbnail URL, which is keyed by content."""
-    fp = db.execute(
-        select(Item.fingerprint).where(
-            Item.id == item_id, Item.kind == "image", Item.error.is_(None)
-        )
-    ).scalar()
-    if not fp:
+    thumbs = item_json(_get(db, settings, item_id), settings)["thumbnails"]
+    if not thumbs:
         raise not_found("thumbnail")
-    return RedirectResponse(f"/api/v1/thumbnails/{fp}/{size.value}", status_code=307)
+    return RedirectResponse(thumbs[size.value], status_code=307)

@@ -22,7 +22,8 @@ router = APIRouter(tags=["items"])
 @router.get("/media/{path:path}")
 @router.head("/media/{path:path}")
 def media_by_path(path: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
-    for root_id, root_path in db.execute(select(Root.id, Root.path).order_by(Root.id)):
+    roots = select(Root.id, Root.path).where(Root.path.in_(settings.root_paths)).order_by(Root.id)
+    for root_id, root_path in db.execute(roots):
         real = confine(root_path, path)
         if real is None:
             continue
