@@ -238,7 +238,8 @@ def build_library(tmp: Path, images: int, big_bytes: int) -> Library:
     from mediashelf.config import Settings
     from mediashelf.db.engine import make_engine, upgrade
     from mediashelf.db.models import Item
-    from mediashelf.library import scan, thumbs
+    from mediashelf.jobs.batch import run_thumbnails
+    from mediashelf.library import scan
 
     media, cache, data = tmp / "media", tmp / "cache", tmp / "data"
     for d in (media, cache, data):
@@ -261,7 +262,7 @@ def build_library(tmp: Path, images: int, big_bytes: int) -> Library:
     upgrade(engine)
     scanned = scan.scan(engine, settings)
     t2 = time.perf_counter()
-    made = thumbs.run(engine, settings)
+    made = run_thumbnails(engine, settings)
     t3 = time.perf_counter()
     if scanned.errors or made.errors:
         raise RuntimeError(f"library errors: {(scanned.errors + made.errors)[:3]}")

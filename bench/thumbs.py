@@ -42,7 +42,7 @@ from sqlalchemy import Engine
 
 from mediashelf.config import Settings
 from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.library import thumbs
+from mediashelf.jobs.batch import run_thumbnails
 from mediashelf.library.scan import scan
 from mediashelf.media import images
 from mediashelf.media.images import fit, make_thumbnails
@@ -296,7 +296,7 @@ def timed_run(settings: Settings, n: int) -> tuple[float, float]:
     engine = make_engine(settings.db_url)
     try:
         c0, t0 = cpu_now(), time.perf_counter()
-        report = thumbs.run(engine, settings, force=True)
+        report = run_thumbnails(engine, settings, force=True)
         elapsed, cpu = time.perf_counter() - t0, cpu_now() - c0
     finally:
         engine.dispose()

@@ -191,7 +191,7 @@ def manifest() -> None:
 
 
 def _thumbs(images: bool, videos: bool, force: bool, pids: list[int] | None) -> None:
-    from mediashelf.library import thumbs as thumbs_mod
+    from mediashelf.jobs.batch import run_thumbnails
 
     settings, engine = _setup()
     if pids:
@@ -207,7 +207,7 @@ def _thumbs(images: bool, videos: bool, force: bool, pids: list[int] | None) -> 
                 rate = done / max(time.perf_counter() - started, 1e-6)
                 bar.update(task, completed=done, total=total, rate=f"{rate:,.1f} img/s")
 
-            report = thumbs_mod.run(engine, settings, force=force, progress=advance)
+            report = run_thumbnails(engine, settings, force=force, progress=advance)
             if bar.tasks[0].total is None:
                 bar.update(task, total=0, completed=0)
         out.print(

@@ -160,6 +160,63 @@ class Settings(BaseSettings):
             "See docs/nginx.md. Empty: Mediashelf sends files itself."
         ),
     )
+    redis_url: str = Field(
+        default="",
+        description=(
+            "Redis URL for the job queue (redis://host:6379/0). Empty: the queue is a SQLite "
+            "file in DATA_DIR, for one machine. With Redis, `mediashelf worker` processes on "
+            "any number of machines share the work."
+        ),
+    )
+    job_lease_seconds: int = Field(
+        default=60,
+        ge=2,
+        le=86_400,
+        description=(
+            "A running job's lease; a worker renews it while it works. A job whose worker "
+            "died (kill -9, power loss) runs again once its lease has expired."
+        ),
+    )
+    job_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description=(
+            "Attempts before a failing job is given up and its file quarantined "
+            "(retry it from the API)."
+        ),
+    )
+    job_retry_delay: float = Field(
+        default=10.0,
+        ge=0,
+        le=86_400,
+        description="Seconds before the first retry of a failed job; doubles with each attempt.",
+    )
+    watch: bool = Field(
+        default=True,
+        description="Whether `mediashelf serve` also watches the roots for changes.",
+    )
+    watch_debounce_ms: int = Field(
+        default=1500,
+        ge=50,
+        le=600_000,
+        description=(
+            "The watcher waits until no file has changed for this long, then scans the "
+            "changes as one batch."
+        ),
+    )
+    watch_poll: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "auto: use inotify, and poll network mounts or when inotify runs out; "
+            "always: poll every root; never: inotify only."
+        ),
+    )
+    rescan_interval: int = Field(
+        default=86_400,
+        ge=0,
+        description="Seconds between full rescans, the watcher's safety net. 0 turns them off.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level: debug, info, warning or error."
     )

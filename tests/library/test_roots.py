@@ -8,7 +8,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.library import manifest, thumbs
+from mediashelf.jobs.batch import run_thumbnails
+from mediashelf.library import manifest
 from mediashelf.library.scan import scan
 from mediashelf.web.app import create_app
 from tests import factory
@@ -31,7 +32,7 @@ def test_removed_root_is_hidden_but_kept(tmp_path: Path, db_url: str) -> None:
         assert set(items) == {"k.jpg", "d.jpg"}
 
         only = make_settings(tmp_path, kept, db_url)  # "dropped" is gone from MEDIA_DIR
-        report = thumbs.run(engine, only)
+        report = run_thumbnails(engine, only)
         assert report.made == 1  # k.jpg only
         made = {p.name.split("_")[0] for p in only.cache_dir.rglob("*.webp")}
         assert made == {items["k.jpg"]["fingerprint"]}

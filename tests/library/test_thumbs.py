@@ -8,8 +8,8 @@ from PIL import Image
 from sqlalchemy import Engine, select
 
 from mediashelf.config import Settings
-from mediashelf.db.models import Derived, Item
-from mediashelf.library import thumbs
+from mediashelf.db.models import Derived, Item, Job
+from mediashelf.jobs.batch import run_thumbnails
 from mediashelf.library.cache import thumbnail_path
 from mediashelf.library.scan import scan
 from tests import factory
@@ -27,7 +27,7 @@ def test_three_sizes_in_sharded_cache_with_derived_rows(
     factory.jpeg(media / "b.jpg", (300, 200), seed=2)
     scan(engine, settings)
 
-    report = thumbs.run(engine, settings)
+    report = run_thumbnails(engine, settings)
 
     assert (report.made, report.skipped, report.errors) == (2, 0, [])
     fp = _items(engine)["a.jpg"].fingerprint
@@ -50,14 +50,14 @@ def test_existing_thumbnails_are_skipped_unless_forced(
 ) -> None:
     factory.jpeg(media / "a.jpg", (400, 300), seed=1)
     scan(engine, settings)
-    thumbs.run(engine, settings)
+    run_thumbnails(engine, settings)
     fp = _items(engine)["a.jpg"].fingerprint
     small = thumbnail_path(settings.cache_dir, fp, 256, ".webp")
     small.write_bytes(b"stale")
 
-    assert thumbs.run(engine, settings).skipped == 1
+    assert run_thumbnails(engine, settings).skipped == 1
     assert small.read_bytes() == b"stale"
-    forced = thumbs.run(engine, settings, force=True)
+    forced = run_thumbnails(engine, settings, force=True)
     assert forced.made == 1 and small.read_bytes().startswith(b"RIFF")
     with engine.connect() as conn:  # forced remake replaces rows, no duplicates
         assert len(conn.execute(select(Derived)).all()) == 3
@@ -66,10 +66,10 @@ def test_existing_thumbnails_are_skipped_unless_forced(
 def test_deleted_cache_is_regenerated(settings: Settings, engine: Engine, media: Path) -> None:
     factory.jpeg(media / "a.jpg", seed=1)
     scan(engine, settings)
-    thumbs.run(engine, settings)
+    run_thumbnails(engine, settings)
     fp = _items(engine)["a.jpg"].fingerprint
     thumbnail_path(settings.cache_dir, fp, 512, ".webp").unlink()
-    assert thumbs.run(engine, settings).made == 1
+    assert run_thumbnails(engine, settings).made == 1
 
 
 def test_copies_share_one_set_of_thumbnails(
@@ -78,7 +78,7 @@ def test_copies_share_one_set_of_thumbnails(
     factory.jpeg(media / "a.jpg", seed=1)
     (media / "b.jpg").write_bytes((media / "a.jpg").read_bytes())
     scan(engine, settings)
-    assert thumbs.run(engine, settings).made == 1
+    assert run_thumbnails(engine, settings).made == 1
 
 
 def test_corrupt_image_is_recorded_and_the_run_goes_on(
@@ -92,23 +92,35 @@ def test_corrupt_image_is_recorded_and_the_run_goes_on(
     scan(engine, settings.model_copy(update={"workers": 2}))
     settings = settings.model_copy(update={"max_image_pixels": 20_000_000, "workers": 2})
 
-    report = thumbs.run(engine, settings)
+    report = run_thumbnails(engine, settings)
 
-    got = _items(engine)
     assert report.made == 2
-    assert got["cut.jpg"].error.startswith("cannot decode image")
-    assert "MAX_IMAGE_PIXELS" in got["bomb.png"].error
-    assert got["good.jpg"].error is None and got["later.jpg"].error is None
-    assert {Path(p).name for p, _ in report.errors} == {"cut.jpg", "bomb.png"}
-    # Failed items are not retried on every run.
-    assert thumbs.run(engine, settings).made == 0
+    errors = {Path(p).name: why for p, why in report.errors}
+    assert errors.keys() == {"cut.jpg", "bomb.png"}
+    assert errors["cut.jpg"].startswith("cannot decode image")
+    assert "MAX_IMAGE_PIXELS" in errors["bomb.png"]
+    # The failure is the thumbnail job's, not the file's: the item is not flagged.
+    assert all(item.error is None for item in _items(engine).values())
+    with engine.connect() as conn:
+        failed = conn.execute(
+            select(Job.status, Job.attempts, Job.error).where(Job.status == "failed")
+        ).all()
+    # A file that cannot be decoded fails at once: retrying cannot help.
+    assert sorted((s, a) for s, a, _ in failed) == [("failed", 1), ("failed", 1)]
+    # Quarantined: not tried again on every run...
+    again = run_thumbnails(engine, settings)
+    assert (again.made, again.errors) == (0, [])
+    # ...but a forced run tries them again.
+    forced = run_thumbnails(engine, settings, force=True)
+    assert forced.made == 2
+    assert {Path(p).name for p, _ in forced.errors} == {"cut.jpg", "bomb.png"}
 
 
 def test_jpeg_thumbnails_when_configured(settings: Settings, engine: Engine, media: Path) -> None:
     factory.png(media / "alpha.png", (200, 100), mode="RGBA", color=(0, 0, 255, 0))
     settings = settings.model_copy(update={"thumbnails_ext": ".jpg"})
     scan(engine, settings)
-    thumbs.run(engine, settings)
+    run_thumbnails(engine, settings)
     fp = _items(engine)["alpha.png"].fingerprint
     with Image.open(thumbnail_path(settings.cache_dir, fp, 256, ".jpg")) as img:
         assert img.format == "JPEG"

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item
-from mediashelf.library import thumbs
+from mediashelf.jobs.batch import run_thumbnails
 from mediashelf.library.scan import scan
 from mediashelf.web.api.items import item_json
 from mediashelf.web.app import create_app
@@ -104,7 +104,7 @@ class Library:
 def lib(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     tmp = tmp_path_factory.mktemp("lib")
     with scanned_library(tmp, module_db_url, _files) as (client, settings):
-        report = thumbs.run(client.app.state.engine, settings)  # type: ignore[attr-defined]
+        report = run_thumbnails(client.app.state.engine, settings)  # type: ignore[attr-defined]
         assert report.made == 2 and report.errors == []
         items = {i["path"]: i for i in all_items(client)}
         accel_settings = make_settings(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -92,3 +93,77 @@ class Derived(Base):
     height: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+PENDING = ("queued", "running")
+PENDING_SQL = text("status IN ('queued', 'running')")  # the partial index's condition
+
+
+class Job(Base):
+    """One piece of slow work (a scan, an image's thumbnails, …) that users can follow.
+
+    This table is the truth about jobs; the Huey queue only carries wake-ups
+    (a job id), so a lost or repeated message changes nothing: a job runs
+    when a worker claims its row. `dedupe_key` is unique among pending jobs,
+    so the same work is never queued twice.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index(
+            "uq_jobs_pending_key",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=PENDING_SQL,
+            postgresql_where=PENDING_SQL,
+        ),
+        Index("ix_jobs_status_kind", "status", "kind"),
+        Index("ix_jobs_item", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # scan | thumbnail | …
+    target: Mapped[str] = mapped_column(String(16))  # library | folder | item
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    root_id: Mapped[int | None] = mapped_column(Integer)
+    path: Mapped[str | None] = mapped_column(Text)  # a folder, relative to its root
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # higher runs first
+    status: Mapped[str] = mapped_column(String(16))  # queued|running|done|failed|cancelled
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))  # host:pid that ran it last
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    run_after: Mapped[datetime | None] = mapped_column(DateTime)  # retry back-off
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Event(Base):
+    """What happened, for the UI's live stream (/api/v1/events): job progress, library changes.
+
+    Every process appends; each web worker reads rows after the last id it
+    sent. Old rows are pruned.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SettingValue(Base):
+    """A user-tunable setting changed through the API (see library/tunables.py)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
 from mediashelf.library.cache import thumbnail_path
+from mediashelf.library.clock import utcnow
 from mediashelf.library.roots import in_library
-from mediashelf.library.scan import utcnow
 from mediashelf.media.images import write_atomic
 
 

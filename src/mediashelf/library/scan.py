@@ -33,6 +33,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
+from mediashelf.library.clock import utcnow
 from mediashelf.library.identity import fingerprint
 from mediashelf.library.paths import is_inside
 from mediashelf.media.images import ImageError, read_info
@@ -42,10 +43,6 @@ log = logging.getLogger("mediashelf.scanner")
 
 BATCH = 500
 _SKIP_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "lost+found"}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Background jobs: the jobs table, the Huey queue, the job kinds."""

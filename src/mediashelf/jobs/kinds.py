@@ -1,0 +1,145 @@
+"""The job kinds: what each kind of job does, as one function of its context.
+
+A kind returns a short message for the jobs table, raises `Permanent` for a
+failure that retrying cannot fix (a corrupt file), and calls
+`ctx.progress()` as it goes, which also stops it when a user cancels it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, select
+
+from mediashelf.config import Settings
+from mediashelf.db.models import Item, Job, Root
+from mediashelf.jobs import store
+from mediashelf.jobs.store import BACKGROUND, NewJob
+from mediashelf.library import scan as scanner
+from mediashelf.library import thumbs
+from mediashelf.media.images import ImageError
+
+if TYPE_CHECKING:
+    from mediashelf.jobs.queue import Jobs
+
+
+class Permanent(Exception):
+    """A failure that another attempt would repeat: the job fails at once."""
+
+
+class Cancelled(Exception):
+    """The job was cancelled while it ran."""
+
+
+class JobContext:
+    def __init__(self, jobs: Jobs, job: Job, worker: str) -> None:
+        self.jobs = jobs
+        self.job = job
+        self.worker = worker
+        self.settings = jobs.settings
+        self.engine = jobs.engine
+        self.params: dict[str, Any] = json.loads(job.params or "{}")
+        self.cancelled = threading.Event()
+        self._progress: float | None = None
+        self._message: str | None = None
+        self._last = time.monotonic()
+
+    def renew(self) -> bool:
+        """Extend the lease and store the latest progress; False once cancelled."""
+        return store.renew(
+            self.engine,
+            self.job.id,
+            self.worker,
+            self.settings.job_lease_seconds,
+            self._progress,
+            self._message,
+        )
+
+    def progress(self, fraction: float | None, message: str | None = None) -> None:
+        """Report progress (stored at most once a second). Raises Cancelled when cancelled."""
+        if self.cancelled.is_set():
+            raise Cancelled
+        self._progress, self._message = fraction, message
+        now = time.monotonic()
+        if now - self._last >= 1.0:
+            self._last = now
+            if not self.renew():
+                self.cancelled.set()
+                raise Cancelled
+
+
+def thumbnail(ctx: JobContext) -> str:
+    """An image's thumbnails, all sizes from one decode."""
+    query = (
+        select(Item.fingerprint, Item.status, Root.path, Item.rel_path)
+        .join(Root, Root.id == Item.root_id)
+        .where(Item.id == ctx.job.item_id)
+    )
+    with ctx.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.status != "present" or not row.fingerprint:
+        return "nothing to do: the file is no longer in the library"
+    task = thumbs.task_for(ctx.settings, row.fingerprint, str(Path(row.path) / row.rel_path))
+    if not ctx.params.get("force") and thumbs.all_made(task):
+        return "already made"
+    try:
+        made = thumbs.make(task)
+    except ImageError as exc:
+        raise Permanent(str(exc)) from None
+    thumbs.record(ctx.engine, ctx.settings, row.fingerprint, made)
+    return f"made {len(made)} thumbnails"
+
+
+def scan(ctx: JobContext) -> str:
+    """Scan the library (or one folder of it), then queue thumbnails for what is new."""
+    seen = 0
+
+    def progress(n: int, rel: str) -> None:
+        nonlocal seen
+        seen += n
+        ctx.progress(None, f"{seen} files looked at")
+
+    report = scanner.scan(ctx.engine, ctx.settings, progress)
+    queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings))
+    return (
+        f"{report.new} new, {report.changed} changed, {report.moved} moved, "
+        f"{report.missing} missing, {len(report.errors)} errors; "
+        f"{sum(created for _, created in queued)} thumbnail jobs queued"
+    )
+
+
+def quarantined(engine: Engine, kind: str) -> frozenset[str]:
+    """Dedupe keys of jobs of `kind` that failed for good; bulk work leaves them alone."""
+    query = select(Job.dedupe_key).where(Job.kind == kind, Job.status == "failed")
+    with engine.connect() as conn:
+        return frozenset(conn.execute(query).scalars())
+
+
+def thumbnail_jobs(
+    engine: Engine, settings: Settings, force: bool = False, priority: int = BACKGROUND
+) -> list[NewJob]:
+    """A thumbnail job for each image that lacks thumbnails (all of them, if forced).
+
+    Unless forced, images whose thumbnail job failed for good are skipped.
+    """
+    skip = frozenset() if force else quarantined(engine, "thumbnail")
+    tasks, _ = thumbs.plan(engine, settings, force, skip=frozenset(k[10:] for k in skip))
+    return [
+        NewJob(
+            "thumbnail",
+            f"thumbnail:{task.fingerprint}",
+            target="item",
+            item_id=item_id,
+            params={"force": True} if force else None,
+            priority=priority,
+        )
+        for item_id, task in tasks
+    ]
+
+
+KINDS: dict[str, Callable[[JobContext], str]] = {"thumbnail": thumbnail, "scan": scan}

@@ -1,0 +1,123 @@
+"""The queue: Huey carries job ids to whichever worker is free.
+
+SQLite storage in DATA_DIR by default (one machine); Redis when REDIS_URL is
+set, so `mediashelf worker` on any number of machines shares the work. The
+task code is the same either way. The jobs table (jobs/store.py) is the
+truth: a message is only a wake-up, so a lost one is re-sent by the
+maintenance loop and a repeated one finds its job already claimed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from huey import Huey, PriorityRedisHuey, SqliteHuey
+from huey.consumer import Consumer
+from sqlalchemy import Engine
+
+from mediashelf.config import Settings
+from mediashelf.jobs import store
+from mediashelf.jobs.store import NewJob
+from mediashelf.library import events
+
+log = logging.getLogger("mediashelf.worker")
+
+PAUSE_CHECK_S = 1.0
+
+
+def make_huey(settings: Settings, name: str = "mediashelf") -> Huey:
+    if settings.redis_url:
+        return PriorityRedisHuey(name, url=settings.redis_url, results=False, utc=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(
+        name, filename=str(settings.data_dir / "queue.db"), results=False, utc=True, timeout=10
+    )
+
+
+class Jobs:
+    """Submit jobs and run them: the one door to background work for web, CLI and workers."""
+
+    def __init__(self, settings: Settings, engine: Engine, name: str = "mediashelf") -> None:
+        self.settings = settings
+        self.engine = engine
+        self.huey = make_huey(settings, name)
+        self._task = self.huey.task(name="mediashelf.run_job")(self._execute)
+        self.huey.on_startup("mediashelf.fork")(self._after_fork)
+        # Soft pause: workers take no new message while paused; running jobs finish.
+        self._dequeue: Callable[[], Any] = self.huey.dequeue
+        self.huey.dequeue = self._dequeue_unless_paused  # type: ignore[method-assign]
+        self._paused_at = (0.0, False)
+
+    def submit(self, jobs: list[NewJob]) -> list[tuple[int, bool]]:
+        """Queue jobs (deduplicated against pending ones); (job id, created) for each."""
+        out = []
+        for job_id, created, send_priority in store.create(self.engine, jobs):
+            if send_priority is not None:
+                self.send(job_id, send_priority)
+            out.append((job_id, created))
+        return out
+
+    def send(self, job_id: int, priority: int, delay: float | None = None) -> None:
+        if delay:
+            self._task.schedule(args=(job_id,), delay=delay, priority=priority)
+        else:
+            self.huey.enqueue(self._task.s(job_id, priority=priority))
+
+    def resend(self, jobs: list[tuple[int, int]]) -> None:
+        for job_id, priority in jobs:
+            self.send(job_id, priority)
+
+    def maintain(self) -> None:
+        """Requeue jobs whose worker died; re-send lost wake-ups; prune old events."""
+        s = self.settings
+        self.resend(store.expire_leases(self.engine, s.job_max_attempts))
+        self.resend(
+            store.stale_queued(self.engine, timedelta(seconds=max(60, s.job_lease_seconds)))
+        )
+        events.prune(self.engine)
+
+    def consumer(self, workers: int) -> Consumer:
+        return _Consumer(
+            self, self.huey, workers=workers, worker_type="process", periodic=True, utc=True
+        )
+
+    def _execute(self, job_id: int) -> None:
+        from mediashelf.jobs.runner import run_job  # the runner imports the job kinds
+
+        outcome = run_job(self, job_id)
+        if outcome.retry_in is not None:
+            self.send(job_id, outcome.priority, delay=outcome.retry_in)
+
+    def _after_fork(self) -> None:
+        self.engine.dispose(close=False)  # never share the parent's connections
+
+    def _dequeue_unless_paused(self) -> Any:
+        checked, paused = self._paused_at
+        if time.monotonic() - checked > PAUSE_CHECK_S:
+            paused = store.is_paused(self.engine)
+            self._paused_at = (time.monotonic(), paused)
+        return None if paused else self._dequeue()
+
+
+class _Consumer(Consumer):  # type: ignore[misc]
+    """Huey's consumer, plus the maintenance loop in its main process."""
+
+    def __init__(self, jobs: Jobs, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._jobs = jobs
+        self._interval = max(1.0, jobs.settings.job_lease_seconds / 2)
+        self._next = 0.0
+
+    def loop(self, health_check_ts: float | None = None) -> Any:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self._interval
+            try:
+                self._jobs.maintain()
+            except Exception:
+                log.exception("job maintenance failed; trying again in %.0f s", self._interval)
+        return super().loop(health_check_ts)
