@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -114,8 +115,23 @@ def _progress(unit: str, total_known: bool = True) -> Progress:
 
 
 def _scan(settings: Settings, engine: Engine) -> int:
-    from mediashelf.library import scan as scanner
+    """Scan here, with a progress bar, holding the library's one scan job."""
+    from mediashelf.jobs import kinds, runner, store
+    from mediashelf.jobs.queue import Jobs
 
+    jobs = Jobs(settings, engine)
+    for _attempt in range(2):  # a dead scan's job may end as failed: then queue a new one
+        [(job_id, _)] = jobs.submit([kinds.scan_job(store.USER)])
+        ctx = runner.start(jobs, job_id)
+        if ctx is not None:
+            break
+    if ctx is None:
+        job = store.get(engine, job_id)
+        who = f" by {job.worker}" if job and job.worker else ""
+        raise CliError(
+            f"a scan is already running{who} (job {job_id}); wait for it to finish, "
+            f"or cancel it in the admin API"
+        )
     started = time.perf_counter()
     with _progress("files", total_known=False) as bar:
         task = bar.add_task("Scanning", total=None, rate="")
@@ -125,7 +141,16 @@ def _scan(settings: Settings, engine: Engine) -> int:
             rate = done / max(time.perf_counter() - started, 1e-6)
             bar.update(task, advance=n, rate=f"{rate:,.0f} files/s")
 
-        report = scanner.scan(engine, settings, advance)
+        try:
+            report, queued = kinds.scan_library(ctx, advance)
+        except KeyboardInterrupt:
+            store.cancel(engine, job_id)
+            runner.end(ctx, kinds.Cancelled())
+            raise
+        except BaseException as exc:
+            runner.end(ctx, exc)
+            raise
+        runner.end(ctx, None, kinds.summary(report, queued))
         elapsed = time.perf_counter() - started
         bar.update(
             task, completed=report.seen, rate=f"{report.seen / max(elapsed, 1e-6):,.0f} files/s"
@@ -249,18 +274,55 @@ def update_cache(
 # -- serve / reload --------------------------------------------------------
 
 
-def _serve(host: str | None, port: int | None, socket: Path | None, dev: bool) -> None:
+def _companions(settings: Settings, worker: bool) -> list[subprocess.Popen[bytes]]:
+    """The job worker and the watcher, as child processes that die with this one."""
+    from mediashelf.web.server import die_with_parent
+
+    commands = []
+    if worker:
+        commands.append("worker")
+    if settings.watch:
+        commands.append("watch")
+    return [
+        subprocess.Popen([sys.executable, "-m", "mediashelf", cmd], preexec_fn=die_with_parent)
+        for cmd in commands
+    ]
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)  # Huey's graceful stop: running jobs finish
+    for child in children:
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _serve(
+    host: str | None, port: int | None, socket: Path | None, dev: bool, worker: bool = True
+) -> None:
     overrides: dict[str, Any] = {}
     if host:
         overrides["host"] = host
     if port:
         overrides["port"] = port
-    settings, _engine = _setup(**overrides)
+    settings, engine = _setup(**overrides)
+    engine.dispose()
     where = f"unix:{socket}" if socket else f"http://{settings.host}:{settings.port}"
     err.print(
         f"Mediashelf {__version__} on {where} · library: "
         f"{', '.join(str(p) for p in settings.media_dir)}"
     )
+    children = _companions(settings, worker)
+    try:
+        _run_web(settings, overrides, socket, dev)
+    finally:
+        _stop(children)
+
+
+def _run_web(settings: Settings, overrides: dict[str, Any], socket: Path | None, dev: bool) -> None:
     if dev:
         import uvicorn
 
@@ -291,9 +353,36 @@ def serve(
     dev: Annotated[
         bool, typer.Option("--dev", help="Development server with auto-reload.")
     ] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run a job worker (off when workers run elsewhere, e.g. with Redis).",
+        ),
+    ] = True,
 ) -> None:
-    """Run the web server (gunicorn + uvicorn workers; SIGHUP reloads gracefully)."""
-    _serve(host, port, socket, dev)
+    """Run the web server (gunicorn + uvicorn workers; SIGHUP reloads gracefully), plus a
+    job worker and the folder watcher (WATCH=false turns it off)."""
+    _serve(host, port, socket, dev, worker)
+
+
+@app.command()
+def worker(
+    processes: Annotated[
+        int | None, typer.Option("-w", "--processes", help="Job processes (default: WORKERS).")
+    ] = None,
+) -> None:
+    """Run background jobs (thumbnails, scans, …) until stopped. Run it on any number of
+    machines when REDIS_URL is set; `serve` starts one for you on the embedded default."""
+    from mediashelf.jobs.queue import Jobs
+
+    settings, engine = _setup()
+    jobs = Jobs(settings, engine)
+    where = settings.redis_url or str(settings.data_dir / "queue.db")
+    n = processes or settings.workers
+    err.print(f"Mediashelf {__version__} worker: {n} processes · queue: {escape(where)}")
+    engine.dispose()  # the job processes open their own connections
+    jobs.consumer(n).run()
 
 
 @app.command("run-dev")

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Job
@@ -27,7 +26,6 @@ from mediashelf.jobs.kinds import quarantined, thumbnail_jobs
 from mediashelf.jobs.queue import Jobs
 from mediashelf.jobs.runner import Outcome, run_job
 from mediashelf.library import thumbs
-from mediashelf.library.clock import utcnow
 
 log = logging.getLogger("mediashelf.worker")
 
@@ -171,13 +169,8 @@ def _run_pool(
 
 def _after_crash(engine: Engine, settings: Settings, ids: list[int]) -> list[int]:
     """End the leases of jobs whose process died; those still worth trying, to run again."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(Job)
-            .where(Job.id.in_(ids), Job.status == "running")
-            .values(lease_until=utcnow() - timedelta(seconds=1))
-        )
-    store.expire_leases(engine, settings.job_max_attempts)
+    for job_id in ids:
+        store.expire_leases(engine, settings.job_max_attempts, only=job_id)
     with engine.connect() as conn:
         queued = conn.execute(select(Job.id).where(Job.id.in_(ids), Job.status == "queued"))
         return sorted(queued.scalars())

@@ -48,6 +48,7 @@ class JobContext:
         self._progress: float | None = None
         self._message: str | None = None
         self._last = time.monotonic()
+        self.lease: Any = None  # the runner's lease-renewing thread
 
     def renew(self) -> bool:
         """Extend the lease and store the latest progress; False once cancelled."""
@@ -95,22 +96,72 @@ def thumbnail(ctx: JobContext) -> str:
     return f"made {len(made)} thumbnails"
 
 
-def scan(ctx: JobContext) -> str:
-    """Scan the library (or one folder of it), then queue thumbnails for what is new."""
+SCAN_KEY = "scan"  # one dedupe key for every scan: two never run at once
+
+
+def scan_job(priority: int = BACKGROUND, paths: list[str] | None = None) -> NewJob:
+    """A scan of the whole library, or only of `paths` (absolute, under the roots)."""
+    if paths:
+        return NewJob("scan", SCAN_KEY, "folder", params={"paths": paths}, priority=priority)
+    return NewJob("scan", SCAN_KEY, priority=priority)
+
+
+def scan_now(jobs: Jobs, paths: list[str]) -> bool:
+    """Scan these paths here and now (the watcher's batches). False: another scan holds
+    the library; try again later."""
+    from mediashelf.jobs import runner  # the runner imports this module
+
+    [(job_id, created)] = jobs.submit([scan_job(store.USER, paths)])
+    if not created:
+        return False
+    ctx = runner.start(jobs, job_id)
+    if ctx is None:
+        return False
+    try:
+        message = summary(*scan_library(ctx))
+    except BaseException as exc:
+        runner.end(ctx, exc)
+        raise
+    runner.end(ctx, None, message)
+    return True
+
+
+def scan_library(
+    ctx: JobContext, progress: Callable[[int, str], None] | None = None
+) -> tuple[scanner.ScanReport, int]:
+    """Scan the library, then queue thumbnails for what is new: (report, jobs queued).
+
+    The scan job below and `mediashelf scan` both run this.
+    """
     seen = 0
 
-    def progress(n: int, rel: str) -> None:
+    def advance(n: int, rel: str) -> None:
         nonlocal seen
         seen += n
         ctx.progress(None, f"{seen} files looked at")
+        if progress:
+            progress(n, rel)
 
-    report = scanner.scan(ctx.engine, ctx.settings, progress)
+    paths = ctx.params.get("paths")
+    if paths:
+        report = scanner.scan_paths(ctx.engine, ctx.settings, paths, advance)
+    else:
+        report = scanner.scan(ctx.engine, ctx.settings, advance)
     queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings))
+    return report, sum(created for _, created in queued)
+
+
+def summary(report: scanner.ScanReport, queued: int) -> str:
     return (
         f"{report.new} new, {report.changed} changed, {report.moved} moved, "
         f"{report.missing} missing, {len(report.errors)} errors; "
-        f"{sum(created for _, created in queued)} thumbnail jobs queued"
+        f"{queued} thumbnail jobs queued"
     )
+
+
+def scan(ctx: JobContext) -> str:
+    """Scan the library, then queue thumbnails for what is new."""
+    return summary(*scan_library(ctx))
 
 
 def quarantined(engine: Engine, kind: str) -> frozenset[str]:

@@ -53,45 +53,82 @@ class _Lease(threading.Thread):
                 log.warning("could not renew the lease of job %d", self.ctx.job.id, exc_info=True)
 
 
-def run_job(jobs: Jobs, job_id: int) -> Outcome:
-    settings, engine = jobs.settings, jobs.engine
-    me = worker_id()
-    job = store.claim(engine, job_id, me, settings.job_lease_seconds)
-    if job is None:
-        return Outcome("skipped")
-    kind = KINDS.get(job.kind)
-    ctx = JobContext(jobs, job, me)
-    lease = _Lease(ctx)
-    lease.start()
-    started = time.perf_counter()
+def _holder_is_dead(jobs: Jobs, job_id: int) -> bool:
+    """Whether the job is held by a process of this machine that no longer exists
+    (a killed `mediashelf scan`): no need to wait for its lease to run out."""
+    job = store.get(jobs.engine, job_id)
+    if job is None or job.status != "running" or not job.worker:
+        return False
+    host, _, pid = job.worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
     try:
-        if kind is None:
-            raise Permanent(f"unknown job kind {job.kind!r} (a newer Mediashelf queued it?)")
-        message = kind(ctx)
-    except Cancelled:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def start(jobs: Jobs, job_id: int) -> JobContext | None:
+    """Claim a job for this process and keep its lease; None if it is not ours to run."""
+    me = worker_id()
+    job = store.claim(jobs.engine, job_id, me, jobs.settings.job_lease_seconds)
+    if job is None and _holder_is_dead(jobs, job_id):
+        store.expire_leases(jobs.engine, jobs.settings.job_max_attempts, only=job_id)
+        job = store.claim(jobs.engine, job_id, me, jobs.settings.job_lease_seconds)
+    if job is None:
+        return None
+    ctx = JobContext(jobs, job, me)
+    ctx.lease = _Lease(ctx)
+    ctx.lease.start()
+    return ctx
+
+
+def end(ctx: JobContext, error: BaseException | None = None, message: str | None = None) -> Outcome:
+    """Stop the lease and record how the job ended."""
+    settings, engine, job = ctx.settings, ctx.engine, ctx.job
+    if ctx.lease is not None:
+        ctx.lease.stop.set()
+        ctx.lease.join()
+    if error is None:
+        store.finish(engine, job.id, ctx.worker, message)
+        return Outcome("done", job.priority)
+    if isinstance(error, Cancelled):
         log.info("job %d (%s) cancelled", job.id, job.kind)
         return Outcome("cancelled", job.priority)
+    permanent = isinstance(error, Permanent)
+    text = str(error) if permanent else f"{type(error).__name__}: {error}"
+    if not permanent:
+        log.warning("job %d (%s) failed: %s", job.id, job.kind, text, exc_info=error)
+    delay = store.fail(
+        engine,
+        job.id,
+        ctx.worker,
+        text,
+        max_attempts=settings.job_max_attempts,
+        retry_delay=settings.job_retry_delay,
+        permanent=permanent,
+    )
+    if delay is None:
+        log.warning("job %d (%s) given up: %s", job.id, job.kind, text)
+        return Outcome("failed", job.priority)
+    return Outcome("retry", job.priority, delay)
+
+
+def run_job(jobs: Jobs, job_id: int) -> Outcome:
+    """Run one job here, start to end, if it is there to be run."""
+    ctx = start(jobs, job_id)
+    if ctx is None:
+        return Outcome("skipped")
+    started = time.perf_counter()
+    kind = KINDS.get(ctx.job.kind)
+    try:
+        if kind is None:
+            raise Permanent(f"unknown job kind {ctx.job.kind!r} (a newer Mediashelf queued it?)")
+        message = kind(ctx)
     except Exception as exc:
-        permanent = isinstance(exc, Permanent)
-        error = str(exc) if permanent else f"{type(exc).__name__}: {exc}"
-        if not permanent:
-            log.warning("job %d (%s) failed: %s", job.id, job.kind, error, exc_info=True)
-        delay = store.fail(
-            engine,
-            job.id,
-            me,
-            error,
-            max_attempts=settings.job_max_attempts,
-            retry_delay=settings.job_retry_delay,
-            permanent=permanent,
-        )
-        if delay is None:
-            log.warning("job %d (%s) given up: %s", job.id, job.kind, error)
-            return Outcome("failed", job.priority)
-        return Outcome("retry", job.priority, delay)
-    finally:
-        lease.stop.set()
-        lease.join()
-    store.finish(engine, job.id, me, message)
-    log.debug("job %d (%s) done in %.3f s", job.id, job.kind, time.perf_counter() - started)
-    return Outcome("done", job.priority)
+        return end(ctx, exc)
+    log.debug("job %d (%s) ran in %.3f s", job_id, ctx.job.kind, time.perf_counter() - started)
+    return end(ctx, None, message)

@@ -224,12 +224,22 @@ def fail(
     return delay if ok else None
 
 
-def expire_leases(engine: Engine, max_attempts: int) -> list[tuple[int, int]]:
+def expire_leases(
+    engine: Engine, max_attempts: int, only: int | None = None
+) -> list[tuple[int, int]]:
     """Running jobs whose worker stopped renewing: queued again, or failed after the last try.
 
+    `only`: this job, whose worker is known to be dead, whatever its lease says.
     Returns (id, priority) of the jobs queued again, to be sent to the queue.
     """
     now = utcnow()
+    if only is not None:
+        with engine.begin() as conn:
+            conn.execute(
+                update(Job)
+                .where(Job.id == only, Job.status == "running")
+                .values(lease_until=now - timedelta(seconds=1))
+            )
     query = select(Job.id, Job.attempts, Job.priority).where(
         Job.status == "running", Job.lease_until < now
     )

@@ -187,6 +187,13 @@ def scan(engine: Engine, settings: Settings, progress: Progress | None = None) -
     return report
 
 
+def scan_paths(
+    engine: Engine, settings: Settings, paths: list[str], progress: Progress | None = None
+) -> ScanReport:
+    """Scan only these files and folders (absolute paths under the roots)."""
+    raise NotImplementedError("scan_paths")  # TODO(watcher): being written
+
+
 def ensure_root(engine: Engine, root_real: str) -> int:
     with engine.begin() as conn:
         root_id = conn.execute(select(Root.id).where(Root.path == root_real)).scalar()

@@ -20,20 +20,26 @@ from mediashelf.config import Settings, load_settings
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_master(_server: Any, _worker: Any) -> None:
-    """gunicorn's post_fork hook: a worker gets SIGTERM when its master dies.
+def die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies.
 
     Uvicorn workers do not watch their parent, so a master killed with
     SIGKILL (or by the OOM killer) would leave them serving, holding the
-    port, and a restarted server could not bind it.
+    port, and a restarted server could not bind it. The same goes for the
+    job worker and watcher that `serve` starts.
     """
     if not sys.platform.startswith("linux"):
         return
-    master = os.getppid()
+    parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != master:  # the master died before prctl took effect
+    if os.getppid() != parent:  # the parent died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _die_with_master(_server: Any, _worker: Any) -> None:
+    """gunicorn's post_fork hook."""
+    die_with_parent()
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
