@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mediashelf import __version__
 from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
+from mediashelf.jobs.queue import Jobs
 from mediashelf.web.api import health, items, media, thumbnails
 
 log = logging.getLogger("mediashelf.web")
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.jobs = Jobs(settings, engine)  # web requests queue work, never do it
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(items.router, prefix="/api/v1")
     app.include_router(thumbnails.router, prefix="/api/v1")

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from mediashelf.config import Settings
+from mediashelf.jobs.queue import Jobs
 
 
 async def get_settings(request: Request) -> Settings:
@@ -22,5 +23,11 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+async def get_jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+JobsDep = Annotated[Jobs, Depends(get_jobs)]
 DbDep = Annotated[Session, Depends(get_db)]
