@@ -45,6 +45,7 @@ def run_thumbnails(
 ) -> ThumbReport:
     """Make missing thumbnails here and now. `progress(done, total)` as they land."""
     jobs = Jobs(settings, engine)
+    settings = jobs.live.get()  # with changes made through the API, as the jobs will see
     skip = frozenset() if force else quarantined(engine, "thumbnail")
     _, skipped = thumbs.plan(engine, settings, force, skip=frozenset(k[10:] for k in skip))
     submitted = jobs.submit(thumbnail_jobs(engine, settings, force, priority=store.USER))

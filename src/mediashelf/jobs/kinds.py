@@ -41,7 +41,7 @@ class JobContext:
         self.jobs = jobs
         self.job = job
         self.worker = worker
-        self.settings = jobs.settings
+        self.settings = jobs.live.get()
         self.engine = jobs.engine
         self.params: dict[str, Any] = json.loads(job.params or "{}")
         self.cancelled = threading.Event()

@@ -23,6 +23,7 @@ from mediashelf.config import Settings
 from mediashelf.jobs import store
 from mediashelf.jobs.store import NewJob
 from mediashelf.library import events
+from mediashelf.library.tunables import LiveSettings
 
 log = logging.getLogger("mediashelf.worker")
 
@@ -44,6 +45,7 @@ class Jobs:
     def __init__(self, settings: Settings, engine: Engine, name: str = "mediashelf") -> None:
         self.settings = settings
         self.engine = engine
+        self.live = LiveSettings(engine, settings)  # with changes made through the API
         self.huey = make_huey(settings, name)
         self._task = self.huey.task(name="mediashelf.run_job")(self._execute)
         self.huey.on_startup("mediashelf.fork")(self._after_fork)

@@ -19,6 +19,7 @@ from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
 from mediashelf.jobs.queue import Jobs
 from mediashelf.web.api import health, items, media, thumbnails
+from mediashelf.web.api import settings as settings_api
 
 log = logging.getLogger("mediashelf.web")
 
@@ -72,9 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.jobs = Jobs(settings, engine)  # web requests queue work, never do it
+    app.state.live = app.state.jobs.live  # settings in force, with the database's changes
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(items.router, prefix="/api/v1")
     app.include_router(thumbnails.router, prefix="/api/v1")
+    app.include_router(settings_api.router, prefix="/api/v1")
     app.include_router(media.router)
 
     static = resources.files("mediashelf.web") / "static"
@@ -94,6 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             assets[name], media_type=media_type, headers={"cache-control": "no-cache"}
         )
 
-    app.add_middleware(thumbnails.ThumbnailFastPath, settings=settings)
+    app.add_middleware(thumbnails.ThumbnailFastPath, live=app.state.live)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so it covers the fast path
     return app

@@ -13,8 +13,9 @@ from mediashelf.jobs.queue import Jobs
 
 
 async def get_settings(request: Request) -> Settings:
+    """The settings in force: the environment's, with changes made through the API."""
     # async: a sync dependency would cost every request a threadpool hop
-    settings: Settings = request.app.state.settings
+    settings: Settings = request.app.state.live.get()
     return settings
 
 

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mediashelf.config import Settings
 from mediashelf.library.cache import is_fingerprint, thumbnail_path
+from mediashelf.library.tunables import LiveSettings
 from mediashelf.web.api.items import ThumbSize, not_found
 from mediashelf.web.deps import SettingsDep
 from mediashelf.web.streaming import IMMUTABLE, etag_matches, send_file
@@ -85,10 +86,10 @@ class ThumbnailFastPath:
     be checked here too.
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, live: LiveSettings) -> None:
         self.app = app
-        self.settings = settings
-        self.enabled = not settings.accel_redirect_prefix
+        self.live = live
+        self.enabled = not live.base.accel_redirect_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = None
@@ -97,7 +98,7 @@ class ThumbnailFastPath:
         if match is None or any(name == b"if-none-match" for name, _ in scope["headers"]):
             await self.app(scope, receive, send)
             return
-        path, etag, media_type = locate(self.settings, match[1], match[2])
+        path, etag, media_type = locate(self.live.get(), match[1], match[2])
         try:
             data = path.read_bytes()
         except FileNotFoundError:

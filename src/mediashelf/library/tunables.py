@@ -1,0 +1,151 @@
+"""User-tunable settings, kept in the database and edited through the API.
+
+A tunable is a Settings field (declared once, with its help text, in
+config.py) that users may change at run time: thumbnail sizes and quality,
+the watcher, the rescan interval, job retries. The environment gives the
+default; a row in the `settings` table overrides it. Deployment settings
+(paths, DATABASE_URL, REDIS_URL, secrets) are not tunable: they stay in the
+environment.
+
+Every process sees a change within `LiveSettings.ttl` seconds, without a
+restart.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from mediashelf.config import Settings
+from mediashelf.db.models import SettingValue
+from mediashelf.library.clock import utcnow
+
+TUNABLE = (
+    "thumbnail_size_small",
+    "thumbnail_size_medium",
+    "thumbnail_size_large",
+    "thumbnail_quality",
+    "thumbnails_ext",
+    "watch",
+    "watch_debounce_ms",
+    "rescan_interval",
+    "job_max_attempts",
+    "job_retry_delay",
+)
+
+
+class TunableError(ValueError):
+    """A change that cannot be applied; the message names the setting and says why."""
+
+
+def overrides(engine: Engine) -> dict[str, Any]:
+    """The values set through the API (tunables only; other rows are internal state)."""
+    query = select(SettingValue.key, SettingValue.value).where(SettingValue.key.in_(TUNABLE))
+    with engine.connect() as conn:
+        return {key: json.loads(value) for key, value in conn.execute(query)}
+
+
+def apply(base: Settings, values: dict[str, Any]) -> Settings:
+    """`base` with these values, validated as if they came from the environment."""
+    unknown = sorted(set(values) - set(TUNABLE))
+    if unknown:
+        raise TunableError(f"not a tunable setting: {', '.join(unknown)}")
+    data = {name: getattr(base, name) for name in type(base).model_fields}
+    try:
+        return Settings.model_validate({**data, **values})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        raise TunableError(f"{loc[0] if loc else 'settings'}: {msg}") from None
+
+
+def effective(engine: Engine, base: Settings) -> Settings:
+    """The settings in force: the environment's, with the database's overrides.
+
+    A stored value that no longer validates (made by an older version, say)
+    is ignored rather than stopping the server.
+    """
+    stored = overrides(engine)
+    try:
+        return apply(base, stored)
+    except TunableError:
+        good: dict[str, Any] = {}
+        for key, value in stored.items():
+            try:
+                apply(base, {**good, key: value})
+            except TunableError:
+                continue
+            good[key] = value
+        return apply(base, good)
+
+
+def change(engine: Engine, base: Settings, values: dict[str, Any]) -> Settings:
+    """Validate and store changes (None resets a setting to its default); the result."""
+    current = overrides(engine)
+    wanted = {k: v for k, v in {**current, **values}.items() if v is not None}
+    result = apply(base, wanted)  # raises before anything is written
+    now = utcnow()
+    insert_ = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with engine.begin() as conn:
+        for key, value in values.items():
+            if value is None:
+                conn.execute(delete(SettingValue).where(SettingValue.key == key))
+                continue
+            stored = json.dumps(getattr(result, key))
+            stmt = insert_(SettingValue).values(key=key, value=stored, updated_at=now)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["key"], set_={"value": stored, "updated_at": now}
+                )
+            )
+    return result
+
+
+def describe(engine: Engine, base: Settings) -> list[dict[str, Any]]:
+    """Each tunable: its value in force, its default, whether it is overridden, its help."""
+    stored = overrides(engine)
+    now = effective(engine, base)
+    fields = type(base).model_fields
+    return [
+        {
+            "key": key,
+            "value": getattr(now, key),
+            "default": getattr(base, key),
+            "overridden": key in stored,
+            "description": fields[key].description,
+        }
+        for key in TUNABLE
+    ]
+
+
+class LiveSettings:
+    """The settings in force, re-read from the database at most every `ttl` seconds."""
+
+    def __init__(self, engine: Engine, base: Settings, ttl: float = 2.0) -> None:
+        self.engine = engine
+        self.base = base
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._value = base
+        self._at = float("-inf")
+
+    def get(self) -> Settings:
+        if time.monotonic() - self._at < self.ttl:
+            return self._value
+        with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                self._value = effective(self.engine, self.base)
+                self._at = time.monotonic()
+        return self._value
+
+    def refresh(self) -> Settings:
+        self._at = float("-inf")
+        return self.get()
