@@ -8,24 +8,30 @@ failure that retrying cannot fix (a corrupt file), and calls
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Job, Root
 from mediashelf.jobs import store
-from mediashelf.jobs.store import BACKGROUND, NewJob
+from mediashelf.jobs.store import BACKGROUND, IDLE, NewJob
+from mediashelf.library import identity, thumbs
 from mediashelf.library import scan as scanner
-from mediashelf.library import thumbs
+from mediashelf.library.roots import in_library
 from mediashelf.media.images import ImageError
 
 if TYPE_CHECKING:
     from mediashelf.jobs.queue import Jobs
+
+
+log = logging.getLogger("mediashelf.worker")
 
 
 class Permanent(Exception):
@@ -148,6 +154,7 @@ def scan_library(
     else:
         report = scanner.scan(ctx.engine, ctx.settings, advance)
     queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings))
+    ctx.jobs.submit(hash_jobs(ctx.engine, ctx.settings))
     return report, sum(created for _, created in queued)
 
 
@@ -193,4 +200,92 @@ def thumbnail_jobs(
     ]
 
 
-KINDS: dict[str, Callable[[JobContext], str]] = {"thumbnail": thumbnail, "scan": scan}
+def hash_jobs(engine: Engine, settings: Settings) -> list[NewJob]:
+    """A full-hash job for each present file that has none yet."""
+    query = (
+        select(Item.id)
+        .where(Item.status == "present", Item.full_hash.is_(None))
+        .where(Item.fingerprint.is_not(None), in_library(settings))
+        .order_by(Item.id)
+    )
+    skip = quarantined(engine, "hash")
+    with engine.connect() as conn:
+        ids = conn.execute(query).scalars().all()
+    return [
+        NewJob("hash", f"hash:{i}", target="item", item_id=i, priority=IDLE)
+        for i in ids
+        if f"hash:{i}" not in skip
+    ]
+
+
+def full_hash(ctx: JobContext) -> str:
+    """Hash a whole file, and tell apart files whose fast fingerprints collide.
+
+    Derived media is keyed by fingerprint, so two different files sharing
+    one would share thumbnails. When the full hashes disagree, this file gets
+    its full hash as its fingerprint, and both files' thumbnails are made anew.
+    """
+    query = (
+        select(Item.fingerprint, Item.status, Item.size, Item.mtime_ns, Root.path, Item.rel_path)
+        .join(Root, Root.id == Item.root_id)
+        .where(Item.id == ctx.job.item_id)
+    )
+    with ctx.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.status != "present" or not row.fingerprint:
+        return "nothing to do: the file is no longer in the library"
+    path = str(Path(row.path) / row.rel_path)
+    try:
+        digest = identity.full_hash(path)
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "nothing to do: the file is gone (the next scan marks it missing)"
+    if (st.st_size, st.st_mtime_ns) != (row.size, row.mtime_ns):
+        return "the file changed while it was hashed; the next scan queues it again"
+    fp = row.fingerprint
+    with ctx.engine.begin() as conn:
+        others = conn.execute(
+            select(Item.id).where(
+                Item.fingerprint == fp,
+                Item.id != ctx.job.item_id,
+                Item.full_hash.is_not(None),
+                Item.full_hash != digest,
+            )
+        ).scalars()
+        clash = list(others)
+        values = {"full_hash": digest, "fingerprint": digest if clash else fp}
+        conn.execute(
+            update(Item).where(Item.id == ctx.job.item_id, Item.fingerprint == fp).values(**values)
+        )
+    if not clash:
+        return "hashed"
+    log.warning(
+        "fingerprint collision: item %d and item(s) %s share fingerprint %s but differ; "
+        "item %d now goes by its full hash %s",
+        ctx.job.item_id,
+        clash,
+        fp,
+        ctx.job.item_id,
+        digest,
+    )
+    ctx.jobs.submit(
+        [
+            NewJob(
+                "thumbnail",
+                f"thumbnail:{key}",
+                target="item",
+                item_id=item_id,
+                params={"force": True},
+                priority=BACKGROUND,
+            )
+            for item_id, key in [(ctx.job.item_id, digest), (clash[0], fp)]
+        ]
+    )
+    return f"fingerprint collision with item {clash[0]}: now keyed by the full hash"
+
+
+KINDS: dict[str, Callable[[JobContext], str]] = {
+    "thumbnail": thumbnail,
+    "scan": scan,
+    "hash": full_hash,
+}

@@ -9,6 +9,7 @@ an event (library/events.py) for the live stream.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,8 +24,12 @@ from mediashelf.library.clock import utcnow
 from mediashelf.library.events import emit
 
 # Priorities: higher runs first.
+IDLE = -10  # work nobody waits for: full hashes
 BACKGROUND = 0  # bulk work: a scan's new thumbnails, a rescan
 USER = 10  # someone is waiting: a manual "generate", the page they are on
+
+
+FEW = 20  # up to this many new jobs get an event each
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ def create(engine: Engine, jobs: list[NewJob]) -> list[tuple[int, bool, int | No
     insert_ = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     pending = Job.status.in_(PENDING)
     out: list[tuple[int, bool, int | None]] = []
+    leftovers: list[NewJob] = []
+    fresh: Counter[str] = Counter()
     with engine.begin() as conn:
         for start in range(0, len(rows), 500):
             chunk, asked = rows[start : start + 500], jobs[start : start + 500]
@@ -90,7 +97,9 @@ def create(engine: Engine, jobs: list[NewJob]) -> list[tuple[int, bool, int | No
             for j in asked:
                 if j.dedupe_key in made:
                     out.append((made[j.dedupe_key], True, j.priority))
-                    emit(conn, "job", id=made[j.dedupe_key], kind=j.kind, status="queued")
+                    fresh[j.kind] += 1
+                    if len(jobs) <= FEW:
+                        emit(conn, "job", id=made[j.dedupe_key], kind=j.kind, status="queued")
                 elif j.dedupe_key in existing:
                     id_, prio = existing[j.dedupe_key]
                     raised = j.priority > prio
@@ -101,6 +110,13 @@ def create(engine: Engine, jobs: list[NewJob]) -> list[tuple[int, bool, int | No
                             .values(priority=j.priority, updated_at=now)
                         )
                     out.append((id_, False, j.priority if raised else None))
+                else:
+                    leftovers.append(j)
+        if len(jobs) > FEW:  # bulk work: one event per kind, not one per job
+            for kind, n in fresh.items():
+                emit(conn, "jobs", kind=kind, queued=n)
+    if leftovers:  # their pending twin ended between our insert and our look-up: try again
+        return [*out, *create(engine, leftovers)]
     return out
 
 

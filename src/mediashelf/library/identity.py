@@ -29,3 +29,14 @@ def fingerprint(fh: BinaryIO, size: int) -> tuple[str, bytes]:
         h.update(head)
         h.update(fh.read(CHUNK))
     return h.hexdigest(), head
+
+
+def full_hash(path: str, chunk: int = 1 << 20) -> str:
+    """xxh3-128 over the whole file: tells apart files whose fingerprints collide."""
+    h = xxhash.xxh3_128()
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()

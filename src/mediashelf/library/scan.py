@@ -152,6 +152,7 @@ def inspect(found: FoundFile) -> dict[str, Any]:
         "height": None,
         "taken_at": None,
         "error": None,
+        "full_hash": None,  # the content may have changed: hashed again in the background
     }
     try:
         with open(found.path, "rb") as fh:
