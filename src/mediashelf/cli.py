@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -14,7 +13,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -29,7 +27,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from mediashelf import __version__
+from mediashelf import __version__, logs
 from mediashelf.config import Settings, SettingsError, load_settings
 from mediashelf.db.engine import SchemaError, current_revision, head_revision, make_engine, upgrade
 
@@ -61,12 +59,7 @@ def _setup(**overrides: Any) -> tuple[Settings, Engine]:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         raise CliError(str(exc), 2) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.setup(settings, err)
     for folder in settings.media_dir:
         if folder == Path("media"):  # only the default root is created for you
             folder.mkdir(exist_ok=True)

@@ -220,6 +220,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level: debug, info, warning or error."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log format: text (for people) or json (one object per line, for collectors).",
+    )
 
     @field_validator("media_dir", mode="before")
     @classmethod

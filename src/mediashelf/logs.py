@@ -1,0 +1,55 @@
+"""Logging set-up: one logger per part (mediashelf.scanner, .worker, .watcher,
+.thumbnails, .web), written as readable text or as one JSON object per line
+(LOG_FORMAT=json) for log collectors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from mediashelf.config import Settings
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def setup(settings: Settings, console: Console) -> None:
+    """Configure the root logger once, for a CLI command."""
+    handler: logging.Handler
+    if settings.log_format == "json":
+        handler = logging.StreamHandler(console.file)
+        handler.setFormatter(JsonFormatter())
+    elif console.is_terminal:
+        handler = RichHandler(console=console, show_path=False, show_time=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(console.file)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+        )
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("huey").setLevel(max(logging.WARNING, logging.getLogger().level))
