@@ -90,6 +90,34 @@ def _children(pid: int) -> set[int]:
     return {int(p) for p in text.split()}
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
+def _web_workers(pid: int) -> set[int]:
+    """The gunicorn workers: forked, so they share the master's command line."""
+    return {c for c in _children(pid) if _cmdline(c) == _cmdline(pid)}
+
+
+def _companion(pid: int, command: str) -> int | None:
+    """The child that `serve` started as `python -m mediashelf COMMAND`."""
+    want = f"mediashelf\0{command}".encode()
+    return next((c for c in _children(pid) if want in _cmdline(c)), None)
+
+
+def _descendants(pid: int) -> set[int]:
+    out = set()
+    todo = [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
 def _wait_for(check: object, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -140,8 +168,8 @@ def test_production_server_on_a_unix_socket_reloads_gracefully(
     served: tuple[subprocess.Popen[bytes], httpx.Client],
 ) -> None:
     proc, client = served
-    _wait_for(lambda: len(_children(proc.pid)) == 2)
-    workers = _children(proc.pid)
+    _wait_for(lambda: len(_web_workers(proc.pid)) == 2)
+    workers = _web_workers(proc.pid)
     items = client.get("/api/v1/items").json()["items"]
     big = next(i for i in items if i["name"] == "big.mp4")
 
@@ -157,7 +185,7 @@ def test_production_server_on_a_unix_socket_reloads_gracefully(
     reader.start()
     _wait_for(lambda: len(received) > 2)
     os.kill(proc.pid, signal.SIGHUP)  # what `mediashelf reload PID` sends
-    _wait_for(lambda: _children(proc.pid) and not (_children(proc.pid) & workers))
+    _wait_for(lambda: _web_workers(proc.pid) and not (_web_workers(proc.pid) & workers))
     reader.join(60)
 
     assert sum(received) == 64 * 1024 * 1024  # the in-flight download finished whole
@@ -197,8 +225,14 @@ def test_workers_exit_when_the_master_is_killed(
     served: tuple[subprocess.Popen[bytes], httpx.Client],
 ) -> None:
     proc, _client = served
-    _wait_for(lambda: len(_children(proc.pid)) == 2)
-    workers = _children(proc.pid)
+    _wait_for(lambda: len(_web_workers(proc.pid)) == 2)
+    # serve also runs a job worker (with its own job processes) and the watcher.
+    _wait_for(lambda: _companion(proc.pid, "worker") and _companion(proc.pid, "watch"))
+    worker = _companion(proc.pid, "worker")
+    assert worker is not None
+    _wait_for(lambda: len(_children(worker)) >= 1)  # Huey's job processes
+    workers = _descendants(proc.pid)
+    assert len(workers) >= 5
     proc.kill()  # SIGKILL: no chance to stop its workers itself
     proc.wait(10)
 

@@ -152,6 +152,8 @@ class Event(Base):
     """
 
     __tablename__ = "events"
+    # Ids never reused on SQLite once old rows are pruned: clients resume by id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(32))

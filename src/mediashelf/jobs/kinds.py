@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import aliased
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Job, Root
@@ -24,6 +25,7 @@ from mediashelf.jobs import store
 from mediashelf.jobs.store import BACKGROUND, IDLE, NewJob
 from mediashelf.library import identity, thumbs
 from mediashelf.library import scan as scanner
+from mediashelf.library.events import emit
 from mediashelf.library.roots import in_library
 from mediashelf.media.images import ImageError
 
@@ -155,6 +157,18 @@ def scan_library(
         report = scanner.scan(ctx.engine, ctx.settings, advance)
     queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings))
     ctx.jobs.submit(hash_jobs(ctx.engine, ctx.settings))
+    with ctx.engine.begin() as conn:  # for the live stream: what the scan changed
+        emit(
+            conn,
+            "library",
+            job=ctx.job.id,
+            paths=paths or None,
+            new=report.new,
+            changed=report.changed,
+            moved=report.moved,
+            missing=report.missing,
+            errors=len(report.errors),
+        )
     return report, sum(created for _, created in queued)
 
 
@@ -172,8 +186,15 @@ def scan(ctx: JobContext) -> str:
 
 
 def quarantined(engine: Engine, kind: str) -> frozenset[str]:
-    """Dedupe keys of jobs of `kind` that failed for good; bulk work leaves them alone."""
-    query = select(Job.dedupe_key).where(Job.kind == kind, Job.status == "failed")
+    """Dedupe keys of jobs of `kind` that failed for good and have not been done since
+    (a forced or retried run); bulk work leaves them alone."""
+    later = aliased(Job)
+    done_since = (
+        select(later.id)
+        .where(later.dedupe_key == Job.dedupe_key, later.status == "done", later.id > Job.id)
+        .exists()
+    )
+    query = select(Job.dedupe_key).where(Job.kind == kind, Job.status == "failed", ~done_since)
     with engine.connect() as conn:
         return frozenset(conn.execute(query).scalars())
 

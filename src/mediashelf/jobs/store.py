@@ -87,13 +87,13 @@ def create(engine: Engine, jobs: list[NewJob]) -> list[tuple[int, bool, int | No
             )
             # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): inserted rows only.
             made: dict[str, int] = {key: id_ for id_, key in conn.execute(stmt, chunk)}
-            existing: dict[str, tuple[int, int]] = {}
+            existing: dict[str, tuple[int, int, str, str]] = {}
             missing = [j.dedupe_key for j in asked if j.dedupe_key not in made]
             if missing:
-                query = select(Job.id, Job.dedupe_key, Job.priority).where(
+                query = select(Job.id, Job.dedupe_key, Job.priority, Job.status, Job.params).where(
                     Job.dedupe_key.in_(missing), pending
                 )
-                existing = {key: (id_, prio) for id_, key, prio in conn.execute(query)}
+                existing = {r[1]: (r[0], r[2], r[3], r[4]) for r in conn.execute(query)}
             for j in asked:
                 if j.dedupe_key in made:
                     out.append((made[j.dedupe_key], True, j.priority))
@@ -101,7 +101,12 @@ def create(engine: Engine, jobs: list[NewJob]) -> list[tuple[int, bool, int | No
                     if len(jobs) <= FEW:
                         emit(conn, "job", id=made[j.dedupe_key], kind=j.kind, status="queued")
                 elif j.dedupe_key in existing:
-                    id_, prio = existing[j.dedupe_key]
+                    id_, prio, status, params = existing[j.dedupe_key]
+                    if j.params and status == "queued":
+                        # Asked again with more (force=True, say): the waiting job does that.
+                        merged = json.dumps({**json.loads(params), **j.params}, sort_keys=True)
+                        if merged != params:
+                            conn.execute(update(Job).where(Job.id == id_).values(params=merged))
                     raised = j.priority > prio
                     if raised:
                         conn.execute(

@@ -6,19 +6,22 @@ which reads the settings from the environment.
 
 from __future__ import annotations
 
+import json
 import logging
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediashelf import __version__
 from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
 from mediashelf.jobs.queue import Jobs
-from mediashelf.web.api import health, items, media, thumbnails
+from mediashelf.web.api import admin, events, health, items, media, thumbnails
 from mediashelf.web.api import settings as settings_api
 
 log = logging.getLogger("mediashelf.web")
@@ -53,6 +56,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, made safe for any input: its own handler echoes the input back and
+    fails with a 500 on a string it cannot encode (a lone surrogate in JSON)."""
+    assert isinstance(exc, RequestValidationError)
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=repr)
+    return Response(body, status_code=422, media_type="application/json")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     for folder in settings.media_dir:
@@ -69,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
@@ -78,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(items.router, prefix="/api/v1")
     app.include_router(thumbnails.router, prefix="/api/v1")
     app.include_router(settings_api.router, prefix="/api/v1")
+    app.include_router(admin.router, prefix="/api/v1")
+    app.include_router(events.router, prefix="/api/v1")
     app.include_router(media.router)
 
     static = resources.files("mediashelf.web") / "static"

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(32), nullable=False),
         sa.Column("data", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
+        sqlite_autoincrement=True,  # ids never reused once old rows are pruned
     )
     op.create_table(
         "settings",
