@@ -1,13 +1,34 @@
-"""Finding ffmpeg: the system's when present, else the one imageio-ffmpeg ships.
+"""The one way to run ffmpeg and ffprobe.
 
-The full wrapper (argument lists, timeouts, partial output removed on
-failure) arrives with video support.
+- Argument lists, never a shell string.
+- Every input and output path is passed as `file:PATH`, so a name such as
+  `-i.mp4` or `http:x.mp4` is always read as a local file, never as an
+  option or a URL.
+- Every call has a timeout; a process that hangs is killed.
+- Output goes to a temporary name beside the target and is renamed into
+  place only when ffmpeg succeeds: a failure or a kill leaves nothing
+  half-written.
+- stderr is kept for the error message (its last lines; never parsed).
+
+The binary is the system's `ffmpeg` when there is one, else the one the
+imageio-ffmpeg package ships.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 from functools import cache
+from pathlib import Path
+from typing import Any
+
+_ENV = {**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"}
+
+
+class FFmpegError(Exception):
+    """ffmpeg or ffprobe failed; the message says why in ffmpeg's own words."""
 
 
 @cache
@@ -18,7 +39,110 @@ def ffmpeg_binary() -> str:
     try:
         import imageio_ffmpeg
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
-        raise RuntimeError(
+        raise FFmpegError(
             "ffmpeg not found: install ffmpeg or `pip install imageio-ffmpeg`"
         ) from None
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@cache
+def ffprobe_binary() -> str | None:
+    """The system's ffprobe, or one beside the ffmpeg in use; None if there is none."""
+    found = shutil.which("ffprobe")
+    if found:
+        return found
+    beside = Path(ffmpeg_binary()).with_name("ffprobe")
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def src(path: str | os.PathLike[str]) -> str:
+    """A path as ffmpeg must see it: a local file, whatever its name looks like."""
+    return "file:" + os.fspath(path)
+
+
+def _tail(stderr: bytes, lines: int = 3) -> str:
+    text = stderr.decode("utf-8", "replace").strip().splitlines()
+    return " / ".join(line.strip() for line in text[-lines:]) or "no message"
+
+
+def _call(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    name = Path(argv[0]).name
+    try:
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, env=_ENV
+        )
+    except subprocess.TimeoutExpired:
+        raise FFmpegError(f"{name} took longer than {timeout:g} s and was stopped") from None
+    except OSError as exc:
+        raise FFmpegError(f"cannot run {name}: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        raise FFmpegError(f"{name} failed: {_tail(done.stderr)}")
+    return done
+
+
+def run(args: list[str], *, timeout: float) -> bytes:
+    """Run ffmpeg with these arguments (no output file managed); its stdout."""
+    argv = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", *args]
+    return _call(argv, timeout).stdout
+
+
+def make(args: list[str], dst: Path, *, timeout: float) -> Path:
+    """Run ffmpeg writing one file, `dst`, atomically: `args` are everything before the
+    output. The temporary name keeps dst's suffix, so ffmpeg picks the same format."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.part{dst.suffix}")
+    try:
+        run([*args, "-y", src(tmp)], timeout=timeout)
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            raise FFmpegError("ffmpeg wrote nothing")
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dst
+
+
+def make_dir(args: list[str], dst: Path, pattern: str, *, timeout: float) -> Path:
+    """Run ffmpeg writing numbered files (`pattern`, e.g. "sheet%03d.jpg") into a new
+    folder `dst`, atomically: a temporary folder renamed into place on success."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        run([*args, "-y", src(tmp / pattern)], timeout=timeout)
+        if not any(tmp.iterdir()):
+            raise FFmpegError("ffmpeg wrote nothing")
+        old = dst.with_name(f".{dst.name}.{os.getpid()}.old")
+        if dst.exists():
+            os.replace(dst, old)
+        os.replace(tmp, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dst
+
+
+def probe(path: str | os.PathLike[str], *, timeout: float = 30) -> dict[str, Any]:
+    """ffprobe's JSON (format and streams) for a file."""
+    binary = ffprobe_binary()
+    if binary is None:
+        raise FFmpegError("ffprobe not found: install ffmpeg (it includes ffprobe)")
+    argv = [
+        binary,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        src(path),
+    ]
+    out = _call(argv, timeout).stdout
+    try:
+        data: dict[str, Any] = json.loads(out)
+    except ValueError:
+        raise FFmpegError("ffprobe gave no readable answer") from None
+    if not data.get("streams") and not data.get("format"):
+        raise FFmpegError("ffprobe found nothing it can read in the file")
+    return data

@@ -32,9 +32,10 @@ function tile(item) {
     img.loading = "lazy";
     img.decoding = "async";
     img.alt = item.name;
-    img.src = item.thumbnails.small;
-    img.srcset = `${item.thumbnails.small} 256w, ${item.thumbnails.medium} 512w, ${item.thumbnails.large} 1024w`;
     img.sizes = `${Math.round(200 * ratio)}px`;
+    setSources(img, item.thumbnails, "");
+    // Not made yet (a job is on it): tried again when a thumbnail job finishes.
+    img.addEventListener("error", () => waiting.set(img, item.thumbnails));
     el.append(img);
     el.addEventListener("click", () => openViewer(item));
   } else if (item.error) {
@@ -53,6 +54,46 @@ function tile(item) {
     el.append(badge);
   }
   return el;
+}
+
+function setSources(img, t, suffix) {
+  img.src = t.small + suffix;
+  img.srcset = `${t.small}${suffix} 256w, ${t.medium}${suffix} 512w, ${t.large}${suffix} 1024w`;
+}
+
+// Live updates from /api/v1/events: new files appear, late thumbnails fill in.
+const waiting = new Map();
+let retries = 0;
+let retryTimer = null;
+let refreshTimer = null;
+
+function retryWaiting() {
+  if (retryTimer) return;
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    retries += 1;
+    for (const [img, thumbs] of waiting) {
+      waiting.delete(img);
+      if (img.isConnected) setSources(img, thumbs, `&retry=${retries}`);
+    }
+  }, 700);
+}
+
+function libraryChanged() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => (window.scrollY < 300 ? reset() : loadCount()), 800);
+}
+
+if (window.EventSource) {
+  const events = new EventSource("/api/v1/events");
+  events.addEventListener("library", (e) => {
+    const d = JSON.parse(e.data);
+    if (d.new || d.changed || d.moved || d.missing) libraryChanged();
+  });
+  events.addEventListener("job", (e) => {
+    const d = JSON.parse(e.data);
+    if (d.kind === "thumbnail" && d.status === "done" && waiting.size) retryWaiting();
+  });
 }
 
 function openViewer(item) {
@@ -81,8 +122,7 @@ async function loadPage() {
     done = !cursor;
     if (!grid.children.length) {
       show("Nothing here yet. Put photos and videos in <code>./media</code> (or set " +
-        "<code>MEDIA_DIR</code>), then run <code>mediashelf scan</code> and " +
-        "<code>mediashelf thumbs</code>.");
+        "<code>MEDIA_DIR</code>): they appear here within seconds.");
     }
   } catch (err) {
     show(`Could not load the library: ${String(err.message || err).replace(/</g, "&lt;")}`);
