@@ -378,6 +378,43 @@ def worker(
     jobs.consumer(n).run()
 
 
+@app.command()
+def watch() -> None:
+    """Watch the library roots and scan what changes, within seconds; `serve` runs this
+    unless WATCH=false. A full rescan runs at start and every RESCAN_INTERVAL seconds."""
+    import logging
+    import threading
+
+    from mediashelf.jobs import kinds
+    from mediashelf.jobs.queue import Jobs
+    from mediashelf.library import watch as watcher
+
+    settings, engine = _setup()
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # a line per change otherwise
+    jobs = Jobs(settings, engine)
+    err.print(
+        f"Mediashelf {__version__} watcher: {escape(', '.join(settings.root_paths))} · "
+        f"debounce {settings.watch_debounce_ms} ms · polling: {settings.watch_poll}"
+    )
+    stop = threading.Event()
+
+    def finish(_signum: int, _frame: object) -> None:
+        if stop.is_set():  # asked twice: do not wait for the scan in progress
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    # The rescan runs here too, not as a queued job: a scan job waiting in the queue
+    # (behind thumbnails, or with no worker at all) would hold the watcher's batches back.
+    watcher.watch(
+        settings,
+        on_batch=lambda paths: kinds.scan_now(jobs, paths),
+        stop=stop,
+        on_rescan=lambda: kinds.scan_now(jobs, []),
+    )
+
+
 @app.command("run-dev")
 def run_dev(
     host: Annotated[str | None, typer.Option("-H", "--host", help="Bind address.")] = None,

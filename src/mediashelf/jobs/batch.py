@@ -24,7 +24,7 @@ from mediashelf.db.models import Item, Job
 from mediashelf.jobs import store
 from mediashelf.jobs.kinds import quarantined, thumbnail_jobs
 from mediashelf.jobs.queue import Jobs
-from mediashelf.jobs.runner import Outcome, run_job
+from mediashelf.jobs.runner import Outcome, holder_is_dead, run_job
 from mediashelf.library import thumbs
 
 log = logging.getLogger("mediashelf.worker")
@@ -158,7 +158,7 @@ def _run_pool(
         if not crashed:
             continue
         log.warning("a worker process died; %d jobs in flight lose an attempt", len(crashed))
-        again = _after_crash(jobs.engine, settings, crashed)
+        again = _after_crash(jobs, crashed)
         for job_id in crashed:
             if job_id not in again:
                 _note(outcomes, retries, job_id, Outcome("failed"), progress, total)
@@ -168,10 +168,13 @@ def _run_pool(
             _run_pool(jobs, again, outcomes, retries, progress, total, solo=True)
 
 
-def _after_crash(engine: Engine, settings: Settings, ids: list[int]) -> list[int]:
+def _after_crash(jobs: Jobs, ids: list[int]) -> list[int]:
     """End the leases of jobs whose process died; those still worth trying, to run again."""
+    engine, settings = jobs.engine, jobs.settings
     for job_id in ids:
-        store.expire_leases(engine, settings.job_max_attempts, only=job_id)
+        # Only ours: a job a server's worker claimed meanwhile is still in good hands.
+        if holder_is_dead(jobs, job_id):
+            store.expire_leases(engine, settings.job_max_attempts, only=job_id)
     with engine.connect() as conn:
         queued = conn.execute(select(Job.id).where(Job.id.in_(ids), Job.status == "queued"))
         return sorted(queued.scalars())

@@ -115,14 +115,16 @@ def scan_job(priority: int = BACKGROUND, paths: list[str] | None = None) -> NewJ
 
 
 def scan_now(jobs: Jobs, paths: list[str]) -> bool:
-    """Scan these paths here and now (the watcher's batches). False: another scan holds
-    the library; try again later."""
+    """Scan these paths (all roots if none) here and now: the watcher's batches.
+
+    False: another scan holds the library, or this call ran an older pending
+    scan instead; try again later.
+    """
     from mediashelf.jobs import runner  # the runner imports this module
 
-    [(job_id, created)] = jobs.submit([scan_job(store.USER, paths)])
-    if not created:
-        return False
-    ctx = runner.start(jobs, job_id)
+    # Created without a queue message: this process runs it, no worker needs waking.
+    [(job_id, created, _)] = store.create(jobs.engine, [scan_job(store.USER, paths)])
+    ctx = runner.start(jobs, job_id)  # ours, or a pending scan whose time has come
     if ctx is None:
         return False
     try:
@@ -131,7 +133,7 @@ def scan_now(jobs: Jobs, paths: list[str]) -> bool:
         runner.end(ctx, exc)
         raise
     runner.end(ctx, None, message)
-    return True
+    return created  # False: we ran an older pending scan; the caller tries its paths again
 
 
 def scan_library(
@@ -155,8 +157,11 @@ def scan_library(
         report = scanner.scan_paths(ctx.engine, ctx.settings, paths, advance)
     else:
         report = scanner.scan(ctx.engine, ctx.settings, advance)
-    queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings))
-    ctx.jobs.submit(hash_jobs(ctx.engine, ctx.settings))
+    # A whole scan plans over the library (catching anything left over); a scan of some
+    # paths (the watcher's) only over what it touched, which stays cheap in a big library.
+    only = report.touched if paths else None
+    queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings, only=only))
+    ctx.jobs.submit(hash_jobs(ctx.engine, ctx.settings, only=only))
     with ctx.engine.begin() as conn:  # for the live stream: what the scan changed
         emit(
             conn,
@@ -200,14 +205,18 @@ def quarantined(engine: Engine, kind: str) -> frozenset[str]:
 
 
 def thumbnail_jobs(
-    engine: Engine, settings: Settings, force: bool = False, priority: int = BACKGROUND
+    engine: Engine,
+    settings: Settings,
+    force: bool = False,
+    priority: int = BACKGROUND,
+    only: list[int] | None = None,
 ) -> list[NewJob]:
     """A thumbnail job for each image that lacks thumbnails (all of them, if forced).
 
     Unless forced, images whose thumbnail job failed for good are skipped.
     """
     skip = frozenset() if force else quarantined(engine, "thumbnail")
-    tasks, _ = thumbs.plan(engine, settings, force, skip=frozenset(k[10:] for k in skip))
+    tasks, _ = thumbs.plan(engine, settings, force, skip=frozenset(k[10:] for k in skip), only=only)
     return [
         NewJob(
             "thumbnail",
@@ -221,14 +230,16 @@ def thumbnail_jobs(
     ]
 
 
-def hash_jobs(engine: Engine, settings: Settings) -> list[NewJob]:
-    """A full-hash job for each present file that has none yet."""
+def hash_jobs(engine: Engine, settings: Settings, only: list[int] | None = None) -> list[NewJob]:
+    """A full-hash job for each present file that has none yet (`only`: of these ids)."""
     query = (
         select(Item.id)
         .where(Item.status == "present", Item.full_hash.is_(None))
         .where(Item.fingerprint.is_not(None), in_library(settings))
         .order_by(Item.id)
     )
+    if only is not None:
+        query = query.where(Item.id.in_(only))
     skip = quarantined(engine, "hash")
     with engine.connect() as conn:
         ids = conn.execute(query).scalars().all()

@@ -13,23 +13,26 @@ import logging
 import struct
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.consumer import Consumer
 from huey.storage import RedisPriorityQueue, SqliteStorage
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from mediashelf.config import Settings
+from mediashelf.db.models import Root
 from mediashelf.jobs import store
 from mediashelf.jobs.store import NewJob
 from mediashelf.library import events
+from mediashelf.library.clock import utcnow
 from mediashelf.library.tunables import LiveSettings
 
 log = logging.getLogger("mediashelf.worker")
 
 PAUSE_CHECK_S = 1.0
+POLL_MAX_S = 1.0  # longest an idle worker sleeps between polls of a SQLite queue
 
 
 def make_huey(settings: Settings, name: str = "mediashelf") -> Huey:
@@ -107,21 +110,50 @@ class Jobs:
     def maintain(self) -> None:
         """Requeue jobs whose worker died; re-send lost wake-ups; prune old events."""
         s = self.settings
+        # A wake-up is known lost only once the queue has run dry: while messages
+        # wait, a queued job's own is likely among them, and re-sending a whole
+        # backlog every round would flood the queue with repeats.
+        dry = self.huey.pending_count() == 0
         self.resend(store.expire_leases(self.engine, s.job_max_attempts))
-        self.resend(
-            store.stale_queued(self.engine, timedelta(seconds=max(60, s.job_lease_seconds)))
-        )
+        if dry:
+            lost = store.stale_queued(self.engine, timedelta(seconds=s.job_lease_seconds))
+            self.resend(lost)
         events.prune(self.engine)
+        self._rescan_if_due()
+
+    def _rescan_if_due(self) -> None:
+        """The safety-net rescan when no watcher runs (WATCH=false); the watcher runs its own."""
+        live = self.live.get()
+        if live.watch or not live.rescan_interval:
+            return
+        with self.engine.connect() as conn:
+            oldest = conn.execute(
+                select(func.min(func.coalesce(Root.last_scan_at, datetime(1970, 1, 1)))).where(
+                    Root.path.in_(live.root_paths)
+                )
+            ).scalar()
+        if oldest is None or utcnow() - oldest >= timedelta(seconds=live.rescan_interval):
+            from mediashelf.jobs.kinds import scan_job  # kinds imports this module's users
+
+            self.submit([scan_job()])
 
     def consumer(self, workers: int) -> Consumer:
-        return _Consumer(self, self.huey, workers=workers, worker_type="process", periodic=True)
+        # An idle worker polls a non-blocking storage (SQLite) with a back-off; Huey's
+        # default grows it to 10 s, which a job submitted to an idle worker then waits.
+        # A poll is one cheap SELECT: cap the wait at a second.
+        return _Consumer(
+            self,
+            self.huey,
+            workers=workers,
+            worker_type="process",
+            periodic=True,
+            max_delay=POLL_MAX_S,
+        )
 
     def _execute(self, job_id: int) -> None:
         from mediashelf.jobs.runner import run_job  # the runner imports the job kinds
 
-        outcome = run_job(self, job_id)
-        if outcome.retry_in is not None:
-            self.send(job_id, outcome.priority, delay=outcome.retry_in)
+        run_job(self, job_id)  # a retry is sent by the runner
 
     def _after_fork(self) -> None:
         self.engine.dispose(close=False)  # never share the parent's connections

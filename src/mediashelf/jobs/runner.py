@@ -53,7 +53,7 @@ class _Lease(threading.Thread):
                 log.warning("could not renew the lease of job %d", self.ctx.job.id, exc_info=True)
 
 
-def _holder_is_dead(jobs: Jobs, job_id: int) -> bool:
+def holder_is_dead(jobs: Jobs, job_id: int) -> bool:
     """Whether the job is held by a process of this machine that no longer exists
     (a killed `mediashelf scan`): no need to wait for its lease to run out."""
     job = store.get(jobs.engine, job_id)
@@ -75,7 +75,7 @@ def start(jobs: Jobs, job_id: int) -> JobContext | None:
     """Claim a job for this process and keep its lease; None if it is not ours to run."""
     me = worker_id()
     job = store.claim(jobs.engine, job_id, me, jobs.settings.job_lease_seconds)
-    if job is None and _holder_is_dead(jobs, job_id):
+    if job is None and holder_is_dead(jobs, job_id):
         store.expire_leases(jobs.engine, jobs.settings.job_max_attempts, only=job_id)
         job = store.claim(jobs.engine, job_id, me, jobs.settings.job_lease_seconds)
     if job is None:
@@ -87,14 +87,15 @@ def start(jobs: Jobs, job_id: int) -> JobContext | None:
 
 
 def end(ctx: JobContext, error: BaseException | None = None, message: str | None = None) -> Outcome:
-    """Stop the lease and record how the job ended."""
+    """Stop the lease and record how the job ended; a retry is sent to the queue."""
     settings, engine, job = ctx.settings, ctx.engine, ctx.job
     if ctx.lease is not None:
         ctx.lease.stop.set()
         ctx.lease.join()
     if error is None:
-        store.finish(engine, job.id, ctx.worker, message)
-        return Outcome("done", job.priority)
+        if store.finish(engine, job.id, ctx.worker, message):
+            return Outcome("done", job.priority)
+        return Outcome("cancelled", job.priority)  # cancelled while it ran
     if isinstance(error, Cancelled):
         log.info("job %d (%s) cancelled", job.id, job.kind)
         return Outcome("cancelled", job.priority)
@@ -114,6 +115,7 @@ def end(ctx: JobContext, error: BaseException | None = None, message: str | None
     if delay is None:
         log.warning("job %d (%s) given up: %s", job.id, job.kind, text)
         return Outcome("failed", job.priority)
+    ctx.jobs.send(job.id, job.priority, delay=delay)  # whoever is free then retries it
     return Outcome("retry", job.priority, delay)
 
 

@@ -104,7 +104,7 @@ def create(engine: Engine, jobs: list[NewJob]) -> list[tuple[int, bool, int | No
                     id_, prio, status, params = existing[j.dedupe_key]
                     if j.params and status == "queued":
                         # Asked again with more (force=True, say): the waiting job does that.
-                        merged = json.dumps({**json.loads(params), **j.params}, sort_keys=True)
+                        merged = json.dumps(_merge(json.loads(params), j.params), sort_keys=True)
                         if merged != params:
                             conn.execute(update(Job).where(Job.id == id_).values(params=merged))
                     raised = j.priority > prio
@@ -122,6 +122,18 @@ def create(engine: Engine, jobs: list[NewJob]) -> list[tuple[int, bool, int | No
                 emit(conn, "jobs", kind=kind, queued=n)
     if leftovers:  # their pending twin ended between our insert and our look-up: try again
         return [*out, *create(engine, leftovers)]
+    return out
+
+
+def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The params of a waiting job asked for again: new options win; scopes add up
+    (`paths`: the union; no paths, a whole-library scan, covers everything)."""
+    out = {**old, **new}
+    if "paths" in old or "paths" in new:
+        if old.get("paths") and new.get("paths"):
+            out["paths"] = sorted(set(old["paths"]) | set(new["paths"]))
+        else:
+            out.pop("paths", None)
     return out
 
 

@@ -14,6 +14,10 @@ A pipeline of small stages, per root:
    so its id (and later its metadata) follows the file.
 6. After a complete walk, rows not seen are marked missing; nothing is deleted.
 
+`scan_paths` runs the same stages on scopes (a file, or a folder's subtree)
+instead of whole roots: the watcher's batches. Only the scopes' rows are
+loaded, walked and marked missing, so a batch costs what it touches.
+
 Every batch is committed as it goes, and each is all-or-nothing, so a scan
 killed at any moment and run again ends where a clean scan would.
 """
@@ -26,10 +30,11 @@ import stat as stat_mod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import ColumnElement, Engine, func, insert, or_, select, update
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
@@ -42,7 +47,7 @@ from mediashelf.media.sniff import content_problem, sniff_mime
 log = logging.getLogger("mediashelf.scanner")
 
 BATCH = 500
-_SKIP_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "lost+found"}
+SKIP_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "lost+found"}
 
 
 @dataclass
@@ -54,6 +59,7 @@ class ScanReport:
     unchanged: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     skipped_roots: list[tuple[str, str]] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)  # ids of new, changed and moved items
 
     @property
     def seen(self) -> int:
@@ -74,12 +80,17 @@ Progress = Callable[[int, str], None]
 # -- stage 1: walk ---------------------------------------------------------
 
 
-def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> Iterator[FoundFile]:
+def walk(
+    root_real: str, settings: Settings, errors: list[tuple[str, str]], scope: str = ""
+) -> Iterator[FoundFile]:
     """Media files under `root_real` (a real path), depth first.
 
     Hidden entries and NAS system folders are skipped. A symlink is followed
     only if its target is inside the root. Unreadable folders are reported in
     `errors` (as (rel path, message)) and the walk goes on.
+
+    A `scope` (a visible rel path) limits the walk to that folder's subtree,
+    or to that one file; a scope that no longer exists yields nothing.
     """
     kinds = {ext: "image" for ext in settings.image_exts}
     kinds.update((ext, "video") for ext in settings.video_exts)
@@ -88,6 +99,26 @@ def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> I
     seen_dirs.add((st.st_dev, st.st_ino))
     stack = [""]
     prefix_len = len(root_real.rstrip(os.sep)) + 1
+    if scope:
+        path = os.path.join(root_real, scope)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return  # deleted: the caller marks its rows missing
+        except OSError as exc:
+            errors.append((scope, f"cannot stat: {exc.strerror or exc}"))
+            return
+        if not is_inside(root_real, path):
+            return  # through a symlink that leaves the root: never followed
+        if stat_mod.S_ISREG(st.st_mode):
+            one = _media_file(scope, path, st.st_size, st.st_mtime_ns, kinds, errors)
+            if one is not None:
+                yield one
+            return
+        if not stat_mod.S_ISDIR(st.st_mode):
+            return
+        seen_dirs.add((st.st_dev, st.st_ino))
+        stack = [scope]
     while stack:
         rel_dir = stack.pop()
         abs_dir = os.path.join(root_real, rel_dir) if rel_dir else root_real
@@ -99,7 +130,7 @@ def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> I
             continue
         for entry in listing:
             name = entry.name
-            if name.startswith(".") or name in _SKIP_DIRS:
+            if name.startswith(".") or name in SKIP_DIRS:
                 continue
             try:
                 if entry.is_symlink() and not is_inside(root_real, entry.path):
@@ -122,14 +153,36 @@ def walk(root_real: str, settings: Settings, errors: list[tuple[str, str]]) -> I
             if kind is None:
                 continue
             if not rel.isascii() and not _is_storable(rel):
-                errors.append(
-                    (
-                        rel.encode("utf-8", "backslashreplace").decode(),
-                        "file name is not valid UTF-8; rename it",
-                    )
-                )
+                errors.append(_not_utf8(rel))
                 continue
             yield FoundFile(rel, entry.path, st.st_size, st.st_mtime_ns, kind)
+
+
+def _media_file(
+    rel: str,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    kinds: dict[str, str],
+    errors: list[tuple[str, str]],
+) -> FoundFile | None:
+    """One regular file by the walk's rules (the loop above inlines them: it is the hot path)."""
+    name = rel.rpartition("/")[2]
+    dot = name.rfind(".")
+    kind = kinds.get(name[dot:].lower()) if dot > 0 else None
+    if kind is None:
+        return None
+    if not rel.isascii() and not _is_storable(rel):
+        errors.append(_not_utf8(rel))
+        return None
+    return FoundFile(rel, path, size, mtime_ns, kind)
+
+
+def _not_utf8(rel: str) -> tuple[str, str]:
+    return (
+        rel.encode("utf-8", "backslashreplace").decode(),
+        "file name is not valid UTF-8; rename it",
+    )
 
 
 def _is_storable(text: str) -> bool:
@@ -191,8 +244,73 @@ def scan(engine: Engine, settings: Settings, progress: Progress | None = None) -
 def scan_paths(
     engine: Engine, settings: Settings, paths: list[str], progress: Progress | None = None
 ) -> ScanReport:
-    """Scan only these files and folders (absolute paths under the roots)."""
-    raise NotImplementedError("scan_paths")  # TODO(watcher): being written
+    """Scan only these files and folders (absolute paths under the roots): the watcher's batches.
+
+    A folder means its whole subtree. A path that no longer exists was deleted,
+    or moved: when its new path is in the same call, the row follows the file
+    (by fingerprint, as in a full scan). Paths outside every root, hidden or in
+    NAS system folders are ignored, as a full scan would. The full scan's
+    guards hold: an unmounted or emptied root changes nothing.
+    """
+    report = ScanReport()
+    scopes = _scopes(settings, paths)
+
+    def nothing_gone(root: Path) -> bool:
+        real = os.path.realpath(root)
+        return all(os.path.lexists(os.path.join(real, rel)) for rel in scopes[root])
+
+    # Roots that lost a path go first: a file moved from one root to another
+    # then finds its old row already missing and takes it over.
+    for root in sorted(scopes, key=nothing_gone):
+        _scan_root(engine, settings, root, report, progress, scopes[root])
+    return report
+
+
+def _scopes(settings: Settings, paths: list[str]) -> dict[Path, list[str]]:
+    """Each root's rel paths to scan, outermost only ("" is the whole root)."""
+    roots = [
+        (root, real, os.path.abspath(root))
+        for root, real in zip(settings.media_dir, settings.root_paths, strict=True)
+    ]
+    found: dict[Path, set[str]] = {}
+    for path in paths:
+        plain = os.path.abspath(path)
+        resolved: str | None = None
+        for root, real, root_plain in roots:
+            rel = _rel_under(real, plain)
+            if rel is None:
+                rel = _rel_under(root_plain, plain)
+            if rel is None:
+                if resolved is None:  # the file may be gone: resolve only its folder
+                    head, tail = os.path.split(plain)
+                    resolved = os.path.join(os.path.realpath(head), tail)
+                rel = _rel_under(real, resolved)
+            if rel is not None and _visible(rel):
+                found.setdefault(root, set()).add(rel)
+    return {root: _outermost(rels) for root, rels in found.items()}
+
+
+def _rel_under(base: str, path: str) -> str | None:
+    if path == base:
+        return ""
+    prefix = base.rstrip(os.sep) + os.sep
+    return path[len(prefix) :] if path.startswith(prefix) else None
+
+
+def _visible(rel: str) -> bool:
+    """Whether the walk would reach `rel`: no hidden part, no NAS system folder."""
+    return not rel or not any(p.startswith(".") or p in SKIP_DIRS for p in rel.split("/"))
+
+
+def _outermost(rels: set[str]) -> list[str]:
+    """Drop paths inside another one: scanning a folder covers its files."""
+    kept: set[str] = set()
+    for rel in sorted(rels, key=lambda r: (r != "", r.count("/"))):
+        parts = rel.split("/")
+        if "" in kept or any("/".join(parts[:i]) in kept for i in range(1, len(parts))):
+            continue
+        kept.add(rel)
+    return sorted(kept)
 
 
 def ensure_root(engine: Engine, root_real: str) -> int:
@@ -206,14 +324,24 @@ def ensure_root(engine: Engine, root_real: str) -> int:
 
 
 def _scan_root(
-    engine: Engine, settings: Settings, root: Path, report: ScanReport, progress: Progress | None
+    engine: Engine,
+    settings: Settings,
+    root: Path,
+    report: ScanReport,
+    progress: Progress | None,
+    scopes: list[str] | None = None,
 ) -> None:
+    """Scan one root, or only `scopes` in it (rel paths: files or folder subtrees)."""
+    scopes = scopes or [""]
+    whole = scopes == [""]
     root_real = os.path.realpath(root)
     if not os.path.isdir(root_real):
         report.skipped_roots.append((str(root), "folder not found (unmounted?); nothing changed"))
         return
     root_id = ensure_root(engine, root_real)
-    known = _load_known(engine, root_id)
+    known = (
+        _load_known(engine, root_id) if whole else _load_scoped(engine, root_id, root_real, scopes)
+    )
     if known and not any(os.scandir(root_real)):
         report.skipped_roots.append(
             (
@@ -227,7 +355,8 @@ def _scan_root(
     pending: list[tuple[FoundFile, int | None]] = []
     walk_errors: list[tuple[str, str]] = []
     count = 0
-    for found in walk(root_real, settings, walk_errors):
+    found_files = chain.from_iterable(walk(root_real, settings, walk_errors, s) for s in scopes)
+    for found in found_files:
         count += 1
         row = known.pop(found.rel, None)
         if row is not None:
@@ -261,8 +390,9 @@ def _scan_root(
         return
     # What is left in `known` was not seen on disk.
     _mark_missing(engine, root_id, known, seen, unreadable, report)
-    with engine.begin() as conn:
-        conn.execute(update(Root).where(Root.id == root_id).values(last_scan_at=utcnow()))
+    if whole:
+        with engine.begin() as conn:
+            conn.execute(update(Root).where(Root.id == root_id).values(last_scan_at=utcnow()))
 
 
 Known = dict[str, tuple[int, int, int, bool, bool]]
@@ -286,6 +416,44 @@ def _load_known(engine: Engine, root_id: int) -> Known:
         return {r[0]: (r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in cur.fetchall()}
     finally:
         raw.close()
+
+
+def _load_scoped(engine: Engine, root_id: int, root_real: str, scopes: list[str]) -> Known:
+    """What `_load_known` gives, for rows at these rel paths or under them only.
+
+    Exact paths are indexed look-ups. The prefix match reads every row of the
+    root, so it is made only for folders, and for gone paths that were no known
+    file (they may have been folders). substr, not LIKE: SQLite's LIKE ignores
+    case, and a row of another folder must never be marked missing.
+    """
+    query = select(
+        Item.rel_path,
+        Item.id,
+        Item.size,
+        Item.mtime_ns,
+        Item.status == "present",
+        Item.fingerprint.is_not(None),
+    ).where(Item.root_id == root_id)
+    known: Known = {}
+    scopes = [rel for rel in scopes if rel.isascii() or _is_storable(rel)]  # others have no rows
+    with engine.connect() as conn:
+
+        def load(where: ColumnElement[bool]) -> None:
+            for rel, *row in conn.execute(query.where(where)):
+                known[rel] = (row[0], row[1], row[2], bool(row[3]), bool(row[4]))
+
+        for start in range(0, len(scopes), BATCH):
+            load(Item.rel_path.in_(scopes[start : start + BATCH]))
+        trees = [
+            rel
+            for rel in scopes
+            if os.path.isdir(path := os.path.join(root_real, rel))
+            or (rel not in known and not os.path.lexists(path))
+        ]
+        for start in range(0, len(trees), 50):
+            chunk = trees[start : start + 50]
+            load(or_(*(func.substr(Item.rel_path, 1, len(r) + 1) == r + "/" for r in chunk)))
+    return known
 
 
 def _write_batch(
@@ -324,9 +492,11 @@ def _write_batch(
                 conn.execute(
                     update(Item).where(Item.id == item_id).values(root_id=root_id, **values)
                 )
+                report.touched.append(item_id)
         if inserts:
             ids = conn.execute(insert(Item).returning(Item.id), inserts).scalars().all()
             seen.update(ids)
+            report.touched.extend(ids)
 
 
 def _row_values(found: FoundFile, cols: dict[str, Any], now: datetime) -> dict[str, Any]:

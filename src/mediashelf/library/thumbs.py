@@ -48,11 +48,15 @@ def make(task: ThumbTask) -> list[Thumb]:
 
 
 def plan(
-    engine: Engine, settings: Settings, force: bool = False, skip: frozenset[str] = frozenset()
+    engine: Engine,
+    settings: Settings,
+    force: bool = False,
+    skip: frozenset[str] = frozenset(),
+    only: list[int] | None = None,
 ) -> tuple[list[tuple[int, ThumbTask]], int]:
     """(item id, task) for each image whose thumbnails are to be made, and how many have them.
 
-    Fingerprints in `skip` (quarantined) are left out.
+    Fingerprints in `skip` (quarantined) are left out; `only`: just these item ids.
     """
     query = (
         select(Item.id, Item.fingerprint, Root.path, Item.rel_path)
@@ -62,6 +66,8 @@ def plan(
         .where(Item.fingerprint.is_not(None))
         .order_by(Item.date.desc(), Item.id)
     )
+    if only is not None:
+        query = query.where(Item.id.in_(only))
     tasks: list[tuple[int, ThumbTask]] = []
     done: set[str] = set(skip)
     skipped = 0
