@@ -26,9 +26,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# Scan first (a progress bar and a summary), then serve: the server's job worker makes the
+# thumbnails in the background and its watcher indexes whatever lands in the roots later.
 run: $(STAMP)
 	$(BIN)/mediashelf scan
-	$(BIN)/mediashelf thumbs
 	$(BIN)/mediashelf serve
 
 lint: $(STAMP)
