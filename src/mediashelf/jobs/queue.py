@@ -26,6 +26,7 @@ from mediashelf.db.models import Root
 from mediashelf.jobs import store
 from mediashelf.jobs.store import NewJob
 from mediashelf.library import events
+from mediashelf.library.cache import remove_leftovers
 from mediashelf.library.clock import utcnow
 from mediashelf.library.tunables import LiveSettings
 
@@ -180,6 +181,9 @@ class _Consumer(Consumer):  # type: ignore[misc]
         self._jobs = jobs
         self._interval = max(1.0, jobs.settings.job_lease_seconds / 2)
         self._next = 0.0
+        removed = remove_leftovers(jobs.settings.cache_dir)  # what killed workers left
+        if removed:
+            log.info("removed %d temporary files left by stopped workers", removed)
 
     def loop(self, health_check_ts: float | None = None) -> Any:
         now = time.monotonic()
