@@ -192,6 +192,13 @@ class Settings(BaseSettings):
         le=86_400,
         description="Seconds before the first retry of a failed job; doubles with each attempt.",
     )
+    job_limits: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description=(
+            "Most jobs of a kind that run at once, across all workers, e.g. "
+            "'scan=1,thumbnail=4'. Kinds not named may use every worker."
+        ),
+    )
     watch: bool = Field(
         default=True,
         description="Whether `mediashelf serve` also watches the roots for changes.",
@@ -224,6 +231,31 @@ class Settings(BaseSettings):
         default="text",
         description="Log format: text (for people) or json (one object per line, for collectors).",
     )
+
+    @field_validator("job_limits", mode="before")
+    @classmethod
+    def _parse_limits(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("{"):
+            import json
+
+            return json.loads(value)
+        limits = {}
+        for part in _split_list(value):
+            kind, sep, number = part.partition("=")
+            if not sep or not kind.strip():
+                raise ValueError("write kind=number, e.g. thumbnail=2")
+            limits[kind.strip()] = number.strip()
+        return limits
+
+    @field_validator("job_limits")
+    @classmethod
+    def _check_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: n for k, n in value.items() if n < 1}
+        if bad:
+            raise ValueError(f"limits must be at least 1 (got {bad})")
+        return value
 
     @field_validator("media_dir", mode="before")
     @classmethod

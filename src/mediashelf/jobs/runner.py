@@ -74,10 +74,12 @@ def holder_is_dead(jobs: Jobs, job_id: int) -> bool:
 def start(jobs: Jobs, job_id: int) -> JobContext | None:
     """Claim a job for this process and keep its lease; None if it is not ours to run."""
     me = worker_id()
-    job = store.claim(jobs.engine, job_id, me, jobs.settings.job_lease_seconds)
+    limits = jobs.live.get().job_limits
+    lease = jobs.settings.job_lease_seconds
+    job = store.claim(jobs.engine, job_id, me, lease, limits)
     if job is None and holder_is_dead(jobs, job_id):
         store.expire_leases(jobs.engine, jobs.settings.job_max_attempts, only=job_id)
-        job = store.claim(jobs.engine, job_id, me, jobs.settings.job_lease_seconds)
+        job = store.claim(jobs.engine, job_id, me, lease, limits)
     if job is None:
         return None
     ctx = JobContext(jobs, job, me)
@@ -123,6 +125,14 @@ def run_job(jobs: Jobs, job_id: int) -> Outcome:
     """Run one job here, start to end, if it is there to be run."""
     ctx = start(jobs, job_id)
     if ctx is None:
+        limits = jobs.live.get().job_limits
+        wait = store.limit_wait(jobs.engine, job_id, limits) if limits else None
+        if wait is not None:
+            # Its kind has all its slots busy (JOB_LIMITS): wake it again later.
+            job = store.get(jobs.engine, job_id)
+            priority = job.priority if job else 0
+            jobs.send(job_id, priority, delay=wait)
+            return Outcome("retry", priority, wait)
         return Outcome("skipped")
     started = time.perf_counter()
     kind = KINDS.get(ctx.job.kind)

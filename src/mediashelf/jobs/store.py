@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from mediashelf.db.models import PENDING, PENDING_SQL, Job, SettingValue
 from mediashelf.library.clock import utcnow
@@ -158,14 +158,31 @@ def _change(conn: Connection, job_id: int, where: Any, **values: Any) -> bool:
     return done
 
 
-def claim(engine: Engine, job_id: int, worker: str, lease_s: float) -> Job | None:
-    """Take a queued job whose time has come; None if it is not there to take."""
+def claim(
+    engine: Engine,
+    job_id: int,
+    worker: str,
+    lease_s: float,
+    limits: dict[str, int] | None = None,
+) -> Job | None:
+    """Take a queued job whose time has come; None if it is not there to take.
+
+    `limits` (JOB_LIMITS): a job of a kind that already has that many running
+    is not taken (see `at_limit`).
+    """
     now = utcnow()
+    where = and_(Job.status == "queued", or_(Job.run_after.is_(None), Job.run_after <= now))
     with engine.begin() as conn:
+        limit = _limit_for(conn, job_id, limits)
+        if limit is not None:
+            if conn.dialect.name == "postgresql":
+                # Claims of one limited kind take turns, or two could both see a free slot.
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(limit[0]))))
+            where = and_(where, _running_count(limit[0]) < limit[1])
         ok = _change(
             conn,
             job_id,
-            and_(Job.status == "queued", or_(Job.run_after.is_(None), Job.run_after <= now)),
+            where,
             status="running",
             attempts=Job.attempts + 1,
             worker=worker,
@@ -175,6 +192,54 @@ def claim(engine: Engine, job_id: int, worker: str, lease_s: float) -> Job | Non
             message=None,
         )
     return get(engine, job_id) if ok else None
+
+
+def _limit_for(
+    conn: Connection, job_id: int, limits: dict[str, int] | None
+) -> tuple[str, int] | None:
+    if not limits:
+        return None
+    kind = conn.execute(select(Job.kind).where(Job.id == job_id)).scalar()
+    return (kind, limits[kind]) if kind in limits else None
+
+
+def _running_count(kind: str) -> Any:
+    other = aliased(Job)
+    return (
+        select(func.count())
+        .select_from(other)
+        .where(other.kind == kind, other.status == "running")
+        .scalar_subquery()
+    )
+
+
+def limit_wait(engine: Engine, job_id: int, limits: dict[str, int]) -> float | None:
+    """Seconds before trying again a queued, due job that waits only for a free slot of
+    its kind (JOB_LIMITS); None if that is not why it was not taken.
+
+    The wait grows with the kind's backlog, so that its queued jobs together wake
+    about `limit` times a second instead of spinning the workers through them.
+    """
+    now = utcnow()
+    with engine.connect() as conn:
+        limit = _limit_for(conn, job_id, limits)
+        if limit is None:
+            return None
+        kind, most = limit
+        waiting = conn.execute(
+            select(Job.id).where(
+                Job.id == job_id,
+                Job.status == "queued",
+                or_(Job.run_after.is_(None), Job.run_after <= now),
+                _running_count(kind) >= most,
+            )
+        ).first()
+        if waiting is None:
+            return None
+        backlog = conn.execute(
+            select(func.count()).where(Job.kind == kind, Job.status == "queued")
+        ).scalar_one()
+    return max(1.0, backlog / most)
 
 
 def _held(worker: str) -> Any:

@@ -38,6 +38,7 @@ TUNABLE = (
     "rescan_interval",
     "job_max_attempts",
     "job_retry_delay",
+    "job_limits",
 )
 
 
