@@ -600,3 +600,20 @@ def test_unencodable_json_is_a_422_not_a_500(client: TestClient, url: str) -> No
     assert resp.status_code == 422, resp.text
     assert resp.headers["content-type"] == "application/json"
     assert resp.json()["detail"]
+
+
+def test_a_thumbnail_someone_is_waiting_for_jumps_the_queue(
+    client: TestClient, engine: Engine, jobs: Jobs, photos: dict[str, int]
+) -> None:
+    queued = jobs.submit(thumbnail_jobs(engine, client.app.state.settings))  # type: ignore[attr-defined]
+    assert len(queued) == 4
+    last_id = queued[-1][0]
+    last = store.get(engine, last_id)
+    assert last is not None and last.priority == store.BACKGROUND
+    fp = last.dedupe_key.removeprefix("thumbnail:")
+    # The page asks for it before it is made: 404, and its job goes first.
+    assert client.get(f"/api/v1/thumbnails/{fp}/small").status_code == 404
+    bumped = store.get(engine, last_id)
+    assert bumped is not None and bumped.priority == store.USER
+    first = jobs.huey.dequeue()
+    assert first is not None and first.args == (last_id,)

@@ -137,6 +137,19 @@ def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def bump(engine: Engine, dedupe_key: str, priority: int) -> list[tuple[int, int]]:
+    """Raise a queued job's priority (someone is waiting for it); (id, priority) of the
+    raised ones, to be sent again at that priority."""
+    query = (
+        update(Job)
+        .where(Job.dedupe_key == dedupe_key, Job.status == "queued", Job.priority < priority)
+        .values(priority=priority, updated_at=utcnow())
+        .returning(Job.id)
+    )
+    with engine.begin() as conn:
+        return [(job_id, priority) for job_id in conn.execute(query).scalars()]
+
+
 def get(engine: Engine, job_id: int) -> Job | None:
     with Session(engine) as session:
         return session.get(Job, job_id)

@@ -21,9 +21,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mediashelf.config import Settings
+from mediashelf.jobs import store
+from mediashelf.jobs.queue import Jobs
 from mediashelf.library.cache import is_fingerprint, thumbnail_path
 from mediashelf.library.tunables import LiveSettings
 from mediashelf.web.api.items import ThumbSize, not_found
@@ -68,11 +71,17 @@ async def thumbnail(
             )
         data = path.read_bytes()
     except FileNotFoundError:
+        # Not made yet: someone is looking at it, so its job goes to the front.
+        await run_in_threadpool(_hurry, request.app.state.jobs, fingerprint)
         raise not_found("thumbnail") from None
     if request.method == "HEAD":
         headers["content-length"] = str(len(data))
         return Response(status_code=200, headers=headers, media_type=media_type)
     return Response(data, headers=headers, media_type=media_type)
+
+
+def _hurry(jobs: Jobs, fingerprint: str) -> None:
+    jobs.send_many(store.bump(jobs.engine, f"thumbnail:{fingerprint}", store.USER))
 
 
 _FAST = re.compile(r"/api/v1/thumbnails/([0-9a-f]{32})/(small|medium|large)")
