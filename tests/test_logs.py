@@ -7,9 +7,13 @@ import json
 import logging
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from mediashelf import logs
+from mediashelf.db.engine import make_engine, upgrade
+from mediashelf.library.scan import scan
+from tests import factory
 from tests.conftest import make_settings
 
 
@@ -45,3 +49,22 @@ def test_text_logs_name_the_part(tmp_path: Path) -> None:
         logging.basicConfig(force=True)
     assert "WARNING mediashelf.scanner[" in stream.getvalue()
     assert "cannot read x.jpg" in stream.getvalue()
+
+
+def test_the_scanner_logs_a_summary_with_fields(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    media = tmp_path / "media"
+    factory.jpeg(media / "a.jpg", seed=1)
+    (media / "bad.jpg").write_bytes(b"<html>not a photo</html>")
+    settings = make_settings(tmp_path, media, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    try:
+        with caplog.at_level(logging.INFO, logger="mediashelf.scanner"):
+            scan(engine, settings)
+    finally:
+        engine.dispose()
+    [summary] = [r for r in caplog.records if r.getMessage().startswith("scanned library")]
+    assert (summary.new, summary.errors) == (2, 1)  # type: ignore[attr-defined]
+    assert any("bad.jpg" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -113,6 +114,8 @@ def _scan(settings: Settings, engine: Engine) -> int:
     from mediashelf.jobs.queue import Jobs
 
     jobs = Jobs(settings, engine)
+    # The summary table below says what the scanner's own log lines would.
+    logging.getLogger("mediashelf.scanner").setLevel(logging.ERROR)
     for _attempt in range(2):  # a dead scan's job may end as failed: then queue a new one
         [(job_id, _)] = jobs.submit([kinds.scan_job(store.USER)])
         ctx = runner.start(jobs, job_id)

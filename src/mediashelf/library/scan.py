@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import stat as stat_mod
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -236,9 +237,37 @@ def inspect(found: FoundFile) -> dict[str, Any]:
 def scan(engine: Engine, settings: Settings, progress: Progress | None = None) -> ScanReport:
     """Scan every root in `settings.media_dir`. Returns what changed."""
     report = ScanReport()
+    started = time.monotonic()
     for root in settings.media_dir:
         _scan_root(engine, settings, Path(root), report, progress)
+    _log_report(report, "library", time.monotonic() - started)
     return report
+
+
+def _log_report(report: ScanReport, what: str, seconds: float) -> None:
+    """The scanner's log: one summary line (its numbers as fields for JSON logs), the
+    skipped roots, and the first file errors."""
+    counts = {
+        "new": report.new,
+        "changed": report.changed,
+        "moved": report.moved,
+        "missing": report.missing,
+        "unchanged": report.unchanged,
+        "errors": len(report.errors),
+    }
+    log.info(
+        "scanned %s in %.2f s: %s",
+        what,
+        seconds,
+        ", ".join(f"{n} {k}" for k, n in counts.items()),
+        extra={"scope": what, "seconds": round(seconds, 3), **counts},
+    )
+    for root, why in report.skipped_roots:
+        log.warning("skipped root %s: %s", root, why, extra={"root": root})
+    for path, why in report.errors[:20]:
+        log.warning("%s: %s", path, why, extra={"path": path})
+    if len(report.errors) > 20:
+        log.warning("... and %d more files with errors", len(report.errors) - 20)
 
 
 def scan_paths(
@@ -261,8 +290,10 @@ def scan_paths(
 
     # Roots that lost a path go first: a file moved from one root to another
     # then finds its old row already missing and takes it over.
+    started = time.monotonic()
     for root in sorted(scopes, key=nothing_gone):
         _scan_root(engine, settings, root, report, progress, scopes[root])
+    _log_report(report, f"{len(paths)} changed paths", time.monotonic() - started)
     return report
 
 
