@@ -546,6 +546,7 @@ def test_queue_depth(client: TestClient, jobs: Jobs) -> None:
     assert client.get(f"{API}/queue").json() == {
         "paused": False,
         "kinds": {
+            **{kind: zero for kind in KINDS},
             "thumbnail": {"queued": 1, "running": 1, "failed": 1},
             "hash": {"queued": 2, "running": 0, "failed": 1},
             "scan": {"queued": 1, "running": 0, "failed": 0},

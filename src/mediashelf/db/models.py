@@ -68,6 +68,16 @@ class Item(Base):
     taken_at: Mapped[datetime | None] = mapped_column(DateTime)  # EXIF, camera local time
     date: Mapped[datetime] = mapped_column(DateTime)  # taken_at, else mtime (UTC)
     duration: Mapped[float | None] = mapped_column(Float)
+    # Videos, from ffprobe (media/probe.py); None until probed, reset when the file changes.
+    container: Mapped[str | None] = mapped_column(String(32))
+    video_codec: Mapped[str | None] = mapped_column(String(32))
+    audio_codec: Mapped[str | None] = mapped_column(String(32))
+    rotation: Mapped[int | None] = mapped_column(Integer)
+    fps: Mapped[float | None] = mapped_column(Float)
+    bit_rate: Mapped[int | None] = mapped_column(BigInteger)
+    audio_channels: Mapped[int | None] = mapped_column(Integer)
+    subtitles: Mapped[str | None] = mapped_column(Text)  # JSON list of tracks
+    playable: Mapped[str | None] = mapped_column(String(16))  # direct | remux | transcode
     status: Mapped[str] = mapped_column(String(16), default="present")  # present | missing
     error: Mapped[str | None] = mapped_column(Text)  # why it cannot be read or thumbnailed
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -28,6 +28,7 @@ from mediashelf.library import scan as scanner
 from mediashelf.library.events import emit
 from mediashelf.library.roots import in_library
 from mediashelf.media.images import ImageError
+from mediashelf.media.probe import ProbeError, probe_video
 
 if TYPE_CHECKING:
     from mediashelf.jobs.queue import Jobs
@@ -161,6 +162,7 @@ def scan_library(
     # paths (the watcher's) only over what it touched, which stays cheap in a big library.
     only = report.touched if paths else None
     queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings, only=only))
+    ctx.jobs.submit(probe_jobs(ctx.engine, ctx.settings, only=only))
     ctx.jobs.submit(hash_jobs(ctx.engine, ctx.settings, only=only))
     with ctx.engine.begin() as conn:  # for the live stream: what the scan changed
         emit(
@@ -316,8 +318,60 @@ def full_hash(ctx: JobContext) -> str:
     return f"fingerprint collision with item {clash[0]}: now keyed by the full hash"
 
 
+def probe_jobs(engine: Engine, settings: Settings, only: list[int] | None = None) -> list[NewJob]:
+    """A probe job for each present video not probed yet (`only`: of these ids)."""
+    query = (
+        select(Item.id)
+        .where(Item.kind == "video", Item.status == "present", Item.error.is_(None))
+        .where(Item.container.is_(None), Item.fingerprint.is_not(None), in_library(settings))
+        .order_by(Item.id)
+    )
+    if only is not None:
+        query = query.where(Item.id.in_(only))
+    skip = quarantined(engine, "probe")
+    with engine.connect() as conn:
+        ids = conn.execute(query).scalars().all()
+    return [
+        NewJob("probe", f"probe:{i}", target="item", item_id=i)
+        for i in ids
+        if f"probe:{i}" not in skip
+    ]
+
+
+def probe(ctx: JobContext) -> str:
+    """Read a video's facts with ffprobe onto its item. A file ffprobe cannot read is
+    flagged on the item (like a corrupt image at scan time) and the job fails at once."""
+    query = (
+        select(Item.status, Item.fingerprint, Root.path, Item.rel_path)
+        .join(Root, Root.id == Item.root_id)
+        .where(Item.id == ctx.job.item_id)
+    )
+    with ctx.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.status != "present":
+        return "nothing to do: the file is no longer in the library"
+    path = Path(row.path) / row.rel_path
+    where = (Item.id == ctx.job.item_id) & (Item.fingerprint == row.fingerprint)
+    try:
+        info = probe_video(path, timeout=60)
+    except ProbeError as exc:
+        with ctx.engine.begin() as conn:
+            conn.execute(update(Item).where(where).values(error=f"cannot read video: {exc}"))
+        raise Permanent(str(exc)) from None
+    facts = info.as_dict()
+    facts["subtitles"] = json.dumps(facts["subtitles"])
+    facts.pop("pix_fmt")
+    with ctx.engine.begin() as conn:
+        conn.execute(update(Item).where(where).values(**facts))
+    return (
+        f"{info.container}, {info.video_codec}/{info.audio_codec or 'no audio'}, "
+        f"{info.width}x{info.height}, {info.duration:.1f} s: {info.playable}"
+    )
+
+
 KINDS: dict[str, Callable[[JobContext], str]] = {
     "thumbnail": thumbnail,
     "scan": scan,
     "hash": full_hash,
+    "probe": probe,
 }

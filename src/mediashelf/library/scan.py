@@ -48,6 +48,21 @@ from mediashelf.media.sniff import content_problem, sniff_mime
 log = logging.getLogger("mediashelf.scanner")
 
 BATCH = 500
+# The video columns a probe job fills in; cleared when a file is new or has changed.
+VIDEO_UNKNOWN = dict.fromkeys(
+    (
+        "duration",
+        "container",
+        "video_codec",
+        "audio_codec",
+        "rotation",
+        "fps",
+        "bit_rate",
+        "audio_channels",
+        "subtitles",
+        "playable",
+    )
+)
 SKIP_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "lost+found"}
 
 
@@ -207,6 +222,7 @@ def inspect(found: FoundFile) -> dict[str, Any]:
         "taken_at": None,
         "error": None,
         "full_hash": None,  # the content may have changed: hashed again in the background
+        **VIDEO_UNKNOWN,  # and probed again
     }
     try:
         with open(found.path, "rb") as fh:

@@ -31,6 +31,11 @@ class FFmpegError(Exception):
     """ffmpeg or ffprobe failed; the message says why in ffmpeg's own words."""
 
 
+class FFmpegTimeout(FFmpegError):
+    """ffmpeg or ffprobe ran past its time limit and was stopped (a loaded disk, or a
+    file that makes it hang)."""
+
+
 @cache
 def ffmpeg_binary() -> str:
     found = shutil.which("ffmpeg")
@@ -72,7 +77,7 @@ def _call(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]
             argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, env=_ENV
         )
     except subprocess.TimeoutExpired:
-        raise FFmpegError(f"{name} took longer than {timeout:g} s and was stopped") from None
+        raise FFmpegTimeout(f"{name} took longer than {timeout:g} s and was stopped") from None
     except OSError as exc:
         raise FFmpegError(f"cannot run {name}: {exc.strerror or exc}") from None
     if done.returncode != 0:

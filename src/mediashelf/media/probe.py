@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from mediashelf.media.ffmpeg import FFmpegError, probe
+from mediashelf.media.ffmpeg import FFmpegError, FFmpegTimeout, probe
 
 # Codecs every current browser decodes (Chromium, Firefox, Safari), by container.
 _DIRECT_VIDEO = {"h264", "vp8", "vp9", "av1"}
@@ -81,9 +81,12 @@ class VideoInfo:
 
 
 def probe_video(path: str | os.PathLike[str], timeout: float = 30) -> VideoInfo:
-    """Probe a video file. Raises ProbeError (an FFmpegError) when it is not one."""
+    """Probe a video file. Raises ProbeError when it is not one, FFmpegTimeout when
+    ffprobe hangs."""
     try:
         data = probe(path, timeout=timeout)
+    except FFmpegTimeout:
+        raise  # perhaps only a slow disk: worth another try
     except FFmpegError as exc:
         raise ProbeError(str(exc)) from None
     return read_probe(data, os.fspath(path))

@@ -57,6 +57,7 @@ class JobKind(StrEnum):
     scan = "scan"
     thumbnail = "thumbnail"
     hash = "hash"
+    probe = "probe"
 
 
 class GenerateKind(StrEnum):

@@ -85,6 +85,25 @@ def item_json(item: Item, settings: Settings) -> dict[str, Any]:
         "error": item.error,
         "original": f"/api/v1/items/{item.id}/original",
         "thumbnails": thumbs,
+        "video": _video_json(item),
+    }
+
+
+def _video_json(item: Item) -> dict[str, Any] | None:
+    """A video's facts once probed (null before, and for images)."""
+    if item.kind != "video" or item.container is None:
+        return None
+    return {
+        "duration": item.duration,
+        "container": item.container,
+        "video_codec": item.video_codec,
+        "audio_codec": item.audio_codec,
+        "rotation": item.rotation,
+        "fps": item.fps,
+        "bit_rate": item.bit_rate,
+        "audio_channels": item.audio_channels,
+        "subtitles": json.loads(item.subtitles or "[]"),
+        "playable": item.playable,
     }
 
 
