@@ -16,6 +16,7 @@ browser can play it:
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -80,16 +81,51 @@ class VideoInfo:
         return CONTENT_TYPES.get(self.container, "application/octet-stream")
 
 
+END_PACKETS = 300  # read after a seek to the end, to tell a file cut short
+
+
 def probe_video(path: str | os.PathLike[str], timeout: float = 30) -> VideoInfo:
-    """Probe a video file. Raises ProbeError when it is not one, FFmpegTimeout when
-    ffprobe hangs."""
+    """Probe a video file: one ffprobe call. Raises ProbeError when it is not a video or
+    is cut short, FFmpegTimeout when ffprobe hangs.
+
+    A file whose index is at its end (most cameras) cannot be opened at all when
+    cut; for one whose index comes first (+faststart MP4, MKV) the same call
+    seeks to the end and reads up to END_PACKETS packets: if the data stops well
+    before the stated duration, the file was cut.
+    """
+    tail = [
+        "-show_entries",
+        "packet=pts_time,duration_time",
+        "-read_intervals",
+        f"99999999%+#{END_PACKETS}",
+    ]
+    began = time.monotonic()
     try:
-        data = probe(path, timeout=timeout)
+        try:
+            data = probe(path, timeout=timeout, extra=tail)
+        except FFmpegTimeout:
+            raise
+        except FFmpegError:  # not a video (the same error again), or one that cannot seek
+            data = probe(path, timeout=max(1.0, timeout - (time.monotonic() - began)))
     except FFmpegTimeout:
         raise  # perhaps only a slow disk: worth another try
     except FFmpegError as exc:
         raise ProbeError(str(exc)) from None
-    return read_probe(data, os.fspath(path))
+    info = read_probe(data, os.fspath(path))
+    _check_complete(data.get("packets"), info.duration)
+    return info
+
+
+def _check_complete(packets: list[dict[str, Any]] | None, duration: float) -> None:
+    if packets is None or len(packets) >= END_PACKETS:
+        return
+    ends = [
+        (_number(p.get("pts_time")) or 0) + (_number(p.get("duration_time")) or 0) for p in packets
+    ]
+    end = max(ends, default=0.0)
+    if end < duration - max(2.0, 0.05 * duration):
+        at = f"its data stops at {end:.1f} s" if packets else "no data near its end"
+        raise ProbeError(f"the file is cut short: {at}, of {duration:.1f} s")
 
 
 def read_probe(data: dict[str, Any], name: str = "") -> VideoInfo:
@@ -114,6 +150,9 @@ def read_probe(data: dict[str, Any], name: str = "") -> VideoInfo:
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if not width or not height:
         raise ProbeError("the video stream has no picture size")
+    sar = str(video.get("sample_aspect_ratio") or "1:1").split(":")
+    if len(sar) == 2 and _number(sar[0]) and _number(sar[1]):  # non-square pixels (DV, DVD)
+        width = round(width * float(sar[0]) / float(sar[1]))
     if rotation in (90, 270):
         width, height = height, width
     container = _container(fmt, name)
