@@ -133,6 +133,38 @@ class Settings(BaseSettings):
     thumbnail_quality: int = Field(
         default=80, ge=1, le=100, description="Encoder quality of thumbnails, 1-100."
     )
+    video_sprites: bool = Field(
+        default=True, description="Make seek-bar sprite sheets (+ WebVTT) for videos."
+    )
+    sprite_width: int = Field(
+        default=160, ge=32, le=640, description="Width of one seek-bar sprite tile, in pixels."
+    )
+    video_preview_frames: bool = Field(
+        default=True,
+        description="Make a strip of evenly spaced frames per video, for hover scrubbing.",
+    )
+    preview_frame_count: int = Field(
+        default=10, ge=2, le=50, description="Frames in a video's preview strip."
+    )
+    preview_frame_height: int = Field(
+        default=180, ge=32, le=1080, description="Height of each preview-strip frame, in pixels."
+    )
+    teaser_small_width: int = Field(
+        default=320,
+        ge=0,
+        le=1920,
+        description="Width of the small teaser (a silent MP4 of short clips). 0: none.",
+    )
+    teaser_large_width: int = Field(
+        default=640,
+        ge=0,
+        le=3840,
+        description="Width of the large teaser. 0: none.",
+    )
+    teaser_segments: int = Field(default=10, ge=1, le=60, description="Clips joined into a teaser.")
+    teaser_segment_seconds: float = Field(
+        default=1.0, gt=0, le=10, description="Length of each teaser clip, in seconds."
+    )
     max_image_pixels: int = Field(
         default=200_000_000,
         ge=1_000_000,
@@ -223,6 +255,82 @@ class Settings(BaseSettings):
         default=86_400,
         ge=0,
         description="Seconds between full rescans, the watcher's safety net. 0 turns them off.",
+    )
+    hls_segment_seconds: int = Field(
+        default=6,
+        ge=2,
+        le=30,
+        description=(
+            "Length of HLS segments, in seconds, for videos a browser cannot play as they "
+            "are. Copied (remuxed) H.264 is cut at keyframes, so its segments are about "
+            "this long."
+        ),
+    )
+    hls_prefetch: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description=(
+            "HLS segments made ahead of the one a player asks for, so playback does not "
+            "stall. They never take the last free transcode slot. 0: none."
+        ),
+    )
+    max_transcodes: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Most ffmpeg processes making HLS segments at once, across all web workers "
+            "that share CACHE_DIR."
+        ),
+    )
+    transcode_wait_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        le=600,
+        description=(
+            "How long a segment request waits for a free transcode slot before it is "
+            "answered 503 with Retry-After."
+        ),
+    )
+    transcode_idle_seconds: int = Field(
+        default=30,
+        ge=2,
+        le=3600,
+        description=(
+            "A segment ffmpeg is killed when nobody has asked for that video for this "
+            "many seconds (a closed player); nothing half-made is kept."
+        ),
+    )
+    video_encoder: Literal["libx264", "h264_nvenc", "h264_qsv", "h264_vaapi"] = Field(
+        default="libx264",
+        description=(
+            "H.264 encoder for HLS transcodes: libx264 (CPU), or the hardware encoders "
+            "h264_nvenc (NVIDIA), h264_qsv (Intel Quick Sync) or h264_vaapi (VAAPI, see "
+            "VAAPI_DEVICE). A segment the hardware encoder fails is made with libx264."
+        ),
+    )
+    vaapi_device: str = Field(
+        default="/dev/dri/renderD128",
+        description="The DRM render node that VIDEO_ENCODER=h264_vaapi uses.",
+    )
+    transcode_quality: int = Field(
+        default=23,
+        ge=0,
+        le=51,
+        description=(
+            "Transcode quality: x264 CRF, NVENC CQ, QSV global quality or VAAPI QP. Lower "
+            "is better and larger; 18-28 is usual."
+        ),
+    )
+    transcode_max_height: int = Field(
+        default=1080,
+        ge=144,
+        le=4320,
+        description=(
+            "Transcodes are scaled down (never up) so that their shorter side is at most "
+            "this many pixels."
+        ),
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level: debug, info, warning or error."

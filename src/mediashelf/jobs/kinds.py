@@ -7,86 +7,45 @@ failure that retrying cannot fix (a corrupt file), and calls
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import select, update
 
-from mediashelf.config import Settings
-from mediashelf.db.models import Item, Job, Root
+from mediashelf.db.models import Item, Root
 from mediashelf.jobs import store
-from mediashelf.jobs.store import BACKGROUND, IDLE, NewJob
+from mediashelf.jobs.store import BACKGROUND, NewJob
 from mediashelf.library import identity, thumbs
 from mediashelf.library import scan as scanner
 from mediashelf.library.events import emit
-from mediashelf.library.roots import in_library
 from mediashelf.media.images import ImageError
-from mediashelf.media.probe import ProbeError, probe_video
 
 if TYPE_CHECKING:
     from mediashelf.jobs.queue import Jobs
+
+from mediashelf.jobs import video as video_kinds
+from mediashelf.jobs.context import Cancelled, JobContext, Permanent
+from mediashelf.jobs.plans import (
+    hash_jobs,
+    preview_jobs,
+    probe_jobs,
+    quarantined,
+    thumbnail_jobs,
+)
+
+__all__ = ["KINDS", "Cancelled", "JobContext", "Permanent", "quarantined", "thumbnail_jobs"]
 
 
 log = logging.getLogger("mediashelf.worker")
 
 
-class Permanent(Exception):
-    """A failure that another attempt would repeat: the job fails at once."""
-
-
-class Cancelled(Exception):
-    """The job was cancelled while it ran."""
-
-
-class JobContext:
-    def __init__(self, jobs: Jobs, job: Job, worker: str) -> None:
-        self.jobs = jobs
-        self.job = job
-        self.worker = worker
-        self.settings = jobs.live.get()
-        self.engine = jobs.engine
-        self.params: dict[str, Any] = json.loads(job.params or "{}")
-        self.cancelled = threading.Event()
-        self._progress: float | None = None
-        self._message: str | None = None
-        self._last = time.monotonic()
-        self.lease: Any = None  # the runner's lease-renewing thread
-
-    def renew(self) -> bool:
-        """Extend the lease and store the latest progress; False once cancelled."""
-        return store.renew(
-            self.engine,
-            self.job.id,
-            self.worker,
-            self.settings.job_lease_seconds,
-            self._progress,
-            self._message,
-        )
-
-    def progress(self, fraction: float | None, message: str | None = None) -> None:
-        """Report progress (stored at most once a second). Raises Cancelled when cancelled."""
-        if self.cancelled.is_set():
-            raise Cancelled
-        self._progress, self._message = fraction, message
-        now = time.monotonic()
-        if now - self._last >= 1.0:
-            self._last = now
-            if not self.renew():
-                self.cancelled.set()
-                raise Cancelled
-
-
 def thumbnail(ctx: JobContext) -> str:
-    """An image's thumbnails, all sizes from one decode."""
+    """An image's thumbnails, all sizes from one decode; a video's from its poster frame."""
     query = (
-        select(Item.fingerprint, Item.status, Root.path, Item.rel_path)
+        select(Item.fingerprint, Item.status, Item.kind, Root.path, Item.rel_path)
         .join(Root, Root.id == Item.root_id)
         .where(Item.id == ctx.job.item_id)
     )
@@ -97,10 +56,13 @@ def thumbnail(ctx: JobContext) -> str:
     task = thumbs.task_for(ctx.settings, row.fingerprint, str(Path(row.path) / row.rel_path))
     if not ctx.params.get("force") and thumbs.all_made(task):
         return "already made"
-    try:
-        made = thumbs.make(task)
-    except ImageError as exc:
-        raise Permanent(str(exc)) from None
+    if row.kind == "video":
+        made = video_kinds.poster(ctx, task)
+    else:
+        try:
+            made = thumbs.make(task)
+        except ImageError as exc:
+            raise Permanent(str(exc)) from None
     thumbs.record(ctx.engine, ctx.settings, row.fingerprint, made)
     return f"made {len(made)} thumbnails"
 
@@ -163,6 +125,7 @@ def scan_library(
     only = report.touched if paths else None
     queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings, only=only))
     ctx.jobs.submit(probe_jobs(ctx.engine, ctx.settings, only=only))
+    ctx.jobs.submit(preview_jobs(ctx.engine, ctx.settings, only=only))
     ctx.jobs.submit(hash_jobs(ctx.engine, ctx.settings, only=only))
     with ctx.engine.begin() as conn:  # for the live stream: what the scan changed
         emit(
@@ -190,66 +153,6 @@ def summary(report: scanner.ScanReport, queued: int) -> str:
 def scan(ctx: JobContext) -> str:
     """Scan the library, then queue thumbnails for what is new."""
     return summary(*scan_library(ctx))
-
-
-def quarantined(engine: Engine, kind: str) -> frozenset[str]:
-    """Dedupe keys of jobs of `kind` that failed for good and have not been done since
-    (a forced or retried run); bulk work leaves them alone."""
-    later = aliased(Job)
-    done_since = (
-        select(later.id)
-        .where(later.dedupe_key == Job.dedupe_key, later.status == "done", later.id > Job.id)
-        .exists()
-    )
-    query = select(Job.dedupe_key).where(Job.kind == kind, Job.status == "failed", ~done_since)
-    with engine.connect() as conn:
-        return frozenset(conn.execute(query).scalars())
-
-
-def thumbnail_jobs(
-    engine: Engine,
-    settings: Settings,
-    force: bool = False,
-    priority: int = BACKGROUND,
-    only: list[int] | None = None,
-) -> list[NewJob]:
-    """A thumbnail job for each image that lacks thumbnails (all of them, if forced).
-
-    Unless forced, images whose thumbnail job failed for good are skipped.
-    """
-    skip = frozenset() if force else quarantined(engine, "thumbnail")
-    tasks, _ = thumbs.plan(engine, settings, force, skip=frozenset(k[10:] for k in skip), only=only)
-    return [
-        NewJob(
-            "thumbnail",
-            f"thumbnail:{task.fingerprint}",
-            target="item",
-            item_id=item_id,
-            params={"force": True} if force else None,
-            priority=priority,
-        )
-        for item_id, task in tasks
-    ]
-
-
-def hash_jobs(engine: Engine, settings: Settings, only: list[int] | None = None) -> list[NewJob]:
-    """A full-hash job for each present file that has none yet (`only`: of these ids)."""
-    query = (
-        select(Item.id)
-        .where(Item.status == "present", Item.full_hash.is_(None))
-        .where(Item.fingerprint.is_not(None), in_library(settings))
-        .order_by(Item.id)
-    )
-    if only is not None:
-        query = query.where(Item.id.in_(only))
-    skip = quarantined(engine, "hash")
-    with engine.connect() as conn:
-        ids = conn.execute(query).scalars().all()
-    return [
-        NewJob("hash", f"hash:{i}", target="item", item_id=i, priority=IDLE)
-        for i in ids
-        if f"hash:{i}" not in skip
-    ]
 
 
 def full_hash(ctx: JobContext) -> str:
@@ -318,60 +221,9 @@ def full_hash(ctx: JobContext) -> str:
     return f"fingerprint collision with item {clash[0]}: now keyed by the full hash"
 
 
-def probe_jobs(engine: Engine, settings: Settings, only: list[int] | None = None) -> list[NewJob]:
-    """A probe job for each present video not probed yet (`only`: of these ids)."""
-    query = (
-        select(Item.id)
-        .where(Item.kind == "video", Item.status == "present", Item.error.is_(None))
-        .where(Item.container.is_(None), Item.fingerprint.is_not(None), in_library(settings))
-        .order_by(Item.id)
-    )
-    if only is not None:
-        query = query.where(Item.id.in_(only))
-    skip = quarantined(engine, "probe")
-    with engine.connect() as conn:
-        ids = conn.execute(query).scalars().all()
-    return [
-        NewJob("probe", f"probe:{i}", target="item", item_id=i)
-        for i in ids
-        if f"probe:{i}" not in skip
-    ]
-
-
-def probe(ctx: JobContext) -> str:
-    """Read a video's facts with ffprobe onto its item. A file ffprobe cannot read is
-    flagged on the item (like a corrupt image at scan time) and the job fails at once."""
-    query = (
-        select(Item.status, Item.fingerprint, Root.path, Item.rel_path)
-        .join(Root, Root.id == Item.root_id)
-        .where(Item.id == ctx.job.item_id)
-    )
-    with ctx.engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None or row.status != "present":
-        return "nothing to do: the file is no longer in the library"
-    path = Path(row.path) / row.rel_path
-    where = (Item.id == ctx.job.item_id) & (Item.fingerprint == row.fingerprint)
-    try:
-        info = probe_video(path, timeout=60)
-    except ProbeError as exc:
-        with ctx.engine.begin() as conn:
-            conn.execute(update(Item).where(where).values(error=f"cannot read video: {exc}"))
-        raise Permanent(str(exc)) from None
-    facts = info.as_dict()
-    facts["subtitles"] = json.dumps(facts["subtitles"])
-    facts.pop("pix_fmt")
-    with ctx.engine.begin() as conn:
-        conn.execute(update(Item).where(where).values(**facts))
-    return (
-        f"{info.container}, {info.video_codec}/{info.audio_codec or 'no audio'}, "
-        f"{info.width}x{info.height}, {info.duration:.1f} s: {info.playable}"
-    )
-
-
 KINDS: dict[str, Callable[[JobContext], str]] = {
     "thumbnail": thumbnail,
     "scan": scan,
     "hash": full_hash,
-    "probe": probe,
+    **video_kinds.KINDS,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, or_, select
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Derived, Item, Root
@@ -53,15 +53,23 @@ def plan(
     force: bool = False,
     skip: frozenset[str] = frozenset(),
     only: list[int] | None = None,
+    kinds: tuple[str, ...] = ("image", "video"),
 ) -> tuple[list[tuple[int, ThumbTask]], int]:
-    """(item id, task) for each image whose thumbnails are to be made, and how many have them.
+    """(item id, task) for each item whose thumbnails are to be made, and how many have them.
 
-    Fingerprints in `skip` (quarantined) are left out; `only`: just these item ids.
+    Images, and videos once probed (their thumbnails are made from a poster
+    frame). Fingerprints in `skip` (quarantined) are left out; `only`: just
+    these item ids; `kinds`: image, video or both.
     """
+    wanted = []
+    if "image" in kinds:
+        wanted.append(Item.kind == "image")
+    if "video" in kinds:
+        wanted.append((Item.kind == "video") & Item.container.is_not(None))
     query = (
         select(Item.id, Item.fingerprint, Root.path, Item.rel_path)
         .join(Root, Root.id == Item.root_id)
-        .where(Item.kind == "image", Item.status == "present", Item.error.is_(None))
+        .where(or_(*wanted), Item.status == "present", Item.error.is_(None))
         .where(in_library(settings))
         .where(Item.fingerprint.is_not(None))
         .order_by(Item.date.desc(), Item.id)
@@ -85,15 +93,17 @@ def plan(
     return tasks, skipped
 
 
-def record(engine: Engine, settings: Settings, fp: str, made: list[Thumb]) -> None:
-    """Note made thumbnails in the derived table."""
+def record(
+    engine: Engine, settings: Settings, fp: str, made: list[Thumb], kind: str = "thumbnail"
+) -> None:
+    """Note made files (thumbnails, or a video's preview media) in the derived table."""
     now = utcnow()
     variants = [t.path.name.rsplit("_", 1)[1] for t in made]
     with engine.begin() as conn:
         conn.execute(
             delete(Derived).where(
                 Derived.fingerprint == fp,
-                Derived.kind == "thumbnail",
+                Derived.kind == kind,
                 Derived.variant.in_(variants),
             )
         )
@@ -102,7 +112,7 @@ def record(engine: Engine, settings: Settings, fp: str, made: list[Thumb]) -> No
             [
                 {
                     "fingerprint": fp,
-                    "kind": "thumbnail",
+                    "kind": kind,
                     "variant": variant,
                     "path": t.path.relative_to(settings.cache_dir).as_posix(),
                     "width": t.width,

@@ -9,6 +9,8 @@
   place only when ffmpeg succeeds: a failure or a kill leaves nothing
   half-written.
 - stderr is kept for the error message (its last lines; never parsed).
+- Long work that the caller watches and may stop (HLS segments) is started
+  with `start`, on the same terms.
 
 The binary is the system's `ffmpeg` when there is one, else the one the
 imageio-ffmpeg package ships.
@@ -20,9 +22,10 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 _ENV = {**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"}
 
@@ -127,27 +130,81 @@ def make_dir(args: list[str], dst: Path, pattern: str, *, timeout: float) -> Pat
     return dst
 
 
-def probe(path: str | os.PathLike[str], *, timeout: float = 30) -> dict[str, Any]:
-    """ffprobe's JSON (format and streams) for a file."""
+def ffprobe_json(
+    args: list[str], path: str | os.PathLike[str], *, timeout: float = 30
+) -> dict[str, Any]:
+    """ffprobe's JSON answer for a file, with these arguments (-show_* and the like)."""
     binary = ffprobe_binary()
     if binary is None:
         raise FFmpegError("ffprobe not found: install ffmpeg (it includes ffprobe)")
-    argv = [
-        binary,
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-print_format",
-        "json",
-        "-show_format",
-        "-show_streams",
-        src(path),
-    ]
-    out = _call(argv, timeout).stdout
+    argv = [binary, "-hide_banner", "-loglevel", "error", "-print_format", "json", *args]
+    out = _call([*argv, src(path)], timeout).stdout
     try:
         data: dict[str, Any] = json.loads(out)
     except ValueError:
         raise FFmpegError("ffprobe gave no readable answer") from None
+    return data
+
+
+def probe(
+    path: str | os.PathLike[str], *, timeout: float = 30, extra: list[str] | None = None
+) -> dict[str, Any]:
+    """ffprobe's JSON (format and streams, and what `extra` asks for) for a file."""
+    data = ffprobe_json(["-show_format", "-show_streams", *(extra or [])], path, timeout=timeout)
     if not data.get("streams") and not data.get("format"):
         raise FFmpegError("ffprobe found nothing it can read in the file")
     return data
+
+
+class Process:
+    """An ffmpeg started by `start`: the caller polls it, and kills it or lets it finish.
+
+    Either way it must end with `kill()` or `check()`, which reap the process and
+    close its stderr file.
+    """
+
+    def __init__(self, popen: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
+        self.popen = popen
+        self._stderr = stderr
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def poll(self) -> int | None:
+        """The exit status, or None while it runs."""
+        return self.popen.poll()
+
+    def kill(self) -> None:
+        """Stop it now (SIGKILL) and reap it; nothing if it has already exited."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait()
+        self._stderr.close()
+
+    def check(self) -> None:
+        """Wait for it to exit; raise FFmpegError, in ffmpeg's words, if it failed."""
+        try:
+            code = self.popen.wait()
+            if code != 0:
+                self._stderr.seek(0)
+                raise FFmpegError(f"ffmpeg failed: {_tail(self._stderr.read())}")
+        finally:
+            self._stderr.close()
+
+
+def start(args: list[str]) -> Process:
+    """Start ffmpeg with these arguments (outputs included, each through `src`) and
+    return at once. For work that runs for seconds and that the caller may stop
+    (HLS segments): it enforces its own time limit. stderr goes to an unnamed
+    temporary file, never a pipe that could fill and stall ffmpeg."""
+    argv = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", *args]
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Process.kill or check
+    try:
+        popen = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=_ENV
+        )
+    except OSError as exc:
+        stderr.close()
+        raise FFmpegError(f"cannot run ffmpeg: {exc.strerror or exc}") from None
+    return Process(popen, stderr)

@@ -21,7 +21,7 @@ from mediashelf import __version__
 from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
 from mediashelf.jobs.queue import Jobs
-from mediashelf.web.api import admin, events, health, items, media, thumbnails
+from mediashelf.web.api import admin, events, health, items, media, previews, stream, thumbnails
 from mediashelf.web.api import settings as settings_api
 
 log = logging.getLogger("mediashelf.web")
@@ -88,10 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = app.state.jobs.live  # settings in force, with the database's changes
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(items.router, prefix="/api/v1")
+    app.include_router(stream.router, prefix="/api/v1")
     app.include_router(thumbnails.router, prefix="/api/v1")
     app.include_router(settings_api.router, prefix="/api/v1")
     app.include_router(admin.router, prefix="/api/v1")
     app.include_router(events.router, prefix="/api/v1")
+    app.include_router(previews.router, prefix="/api/v1")
+    app.include_router(previews.seed)
     app.include_router(media.router)
 
     static = resources.files("mediashelf.web") / "static"

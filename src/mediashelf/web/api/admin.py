@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from mediashelf.config import Settings
 from mediashelf.db.models import PENDING, Item, Job, Root
 from mediashelf.jobs import kinds as job_kinds
-from mediashelf.jobs import store
+from mediashelf.jobs import plans, store
 from mediashelf.library import thumbs
 from mediashelf.library.paths import confine, is_inside
 from mediashelf.library.roots import in_library
@@ -58,12 +58,19 @@ class JobKind(StrEnum):
     thumbnail = "thumbnail"
     hash = "hash"
     probe = "probe"
+    sprites = "sprites"
+    previews = "previews"
+    teaser = "teaser"
 
 
 class GenerateKind(StrEnum):
-    """What POST /admin/generate can make."""
+    """What POST /admin/generate can make: thumbnails (images, video posters), and a
+    video's seek-bar sprites, preview strip and teasers."""
 
     thumbnail = "thumbnail"
+    sprites = "sprites"
+    previews = "previews"
+    teaser = "teaser"
 
 
 def job_json(job: Job) -> dict[str, Any]:
@@ -178,7 +185,9 @@ class GenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kinds: list[GenerateKind] = Field(
-        min_length=1, max_length=10, description="What to make: thumbnail."
+        min_length=1,
+        max_length=10,
+        description="What to make: thumbnail, sprites, previews, teaser.",
     )
     item_ids: list[ListedId] | None = Field(
         default=None,
@@ -269,6 +278,12 @@ def generate(
             new_jobs, skipped = _thumbnail_jobs_for(
                 db, jobs.engine, settings, body.item_ids, body.force
             )
+    wanted = {k.value for k in body.kinds} - {"thumbnail"}
+    if wanted:
+        video_jobs = plans.preview_jobs(
+            jobs.engine, settings, only=body.item_ids, force=body.force, priority=store.USER
+        )
+        new_jobs += [j for j in video_jobs if j.kind in wanted]
     db.rollback()  # the session's connection goes back before the jobs are written
     submitted = jobs.submit(new_jobs)
     created = sum(1 for _, made in submitted if made)

@@ -58,7 +58,8 @@ def not_found(what: str = "item") -> HTTPException:
 
 def item_json(item: Item, settings: Settings) -> dict[str, Any]:
     thumbs = None
-    if item.kind == "image" and item.fingerprint and not item.error:
+    shows = item.kind == "image" or item.container is not None  # a video once probed
+    if shows and item.fingerprint and not item.error:
         # The URL is cached as immutable, so it names the variant: new sizes, quality
         # or format (and `thumbs -f`) give new URLs that browsers fetch afresh.
         ext, quality = settings.thumbnails_ext.lstrip("."), settings.thumbnail_quality
@@ -86,7 +87,16 @@ def item_json(item: Item, settings: Settings) -> dict[str, Any]:
         "original": f"/api/v1/items/{item.id}/original",
         "thumbnails": thumbs,
         "video": _video_json(item),
+        "previews": _previews(item, settings),
     }
+
+
+def _previews(item: Item, settings: Settings) -> dict[str, Any] | None:
+    if item.kind != "video" or item.container is None or item.error or not item.fingerprint:
+        return None
+    from mediashelf.web.api.previews import preview_urls  # it imports this module
+
+    return preview_urls(settings, item.fingerprint)
 
 
 def _video_json(item: Item) -> dict[str, Any] | None:
@@ -104,6 +114,8 @@ def _video_json(item: Item) -> dict[str, Any] | None:
         "audio_channels": item.audio_channels,
         "subtitles": json.loads(item.subtitles or "[]"),
         "playable": item.playable,
+        "stream": f"/api/v1/items/{item.id}/stream",  # the file, with Range
+        "hls": f"/api/v1/items/{item.id}/hls/index.m3u8",  # for any probed video
     }
 
 

@@ -1,0 +1,60 @@
+"""What a job kind gets to work with, and the two ways it can stop early."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from mediashelf.db.models import Job
+from mediashelf.jobs import store
+
+if TYPE_CHECKING:
+    from mediashelf.jobs.queue import Jobs
+
+
+class Permanent(Exception):
+    """A failure that another attempt would repeat: the job fails at once."""
+
+
+class Cancelled(Exception):
+    """The job was cancelled while it ran."""
+
+
+class JobContext:
+    def __init__(self, jobs: Jobs, job: Job, worker: str) -> None:
+        self.jobs = jobs
+        self.job = job
+        self.worker = worker
+        self.settings = jobs.live.get()
+        self.engine = jobs.engine
+        self.params: dict[str, Any] = json.loads(job.params or "{}")
+        self.cancelled = threading.Event()
+        self._progress: float | None = None
+        self._message: str | None = None
+        self._last = time.monotonic()
+        self.lease: Any = None  # the runner's lease-renewing thread
+
+    def renew(self) -> bool:
+        """Extend the lease and store the latest progress; False once cancelled."""
+        return store.renew(
+            self.engine,
+            self.job.id,
+            self.worker,
+            self.settings.job_lease_seconds,
+            self._progress,
+            self._message,
+        )
+
+    def progress(self, fraction: float | None, message: str | None = None) -> None:
+        """Report progress (stored at most once a second). Raises Cancelled when cancelled."""
+        if self.cancelled.is_set():
+            raise Cancelled
+        self._progress, self._message = fraction, message
+        now = time.monotonic()
+        if now - self._last >= 1.0:
+            self._last = now
+            if not self.renew():
+                self.cancelled.set()
+                raise Cancelled

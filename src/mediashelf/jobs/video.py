@@ -1,0 +1,169 @@
+"""The video job kinds: probe, then preview media (sprites, preview strip, teasers).
+
+A probe job reads the facts onto the item and queues the rest: the poster
+thumbnails (the `thumbnail` kind, as for images) and the preview kinds the
+settings ask for. Each preview kind is a job of its own, keyed by content,
+so it can be retried, limited (JOB_LIMITS) and switched off on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sqlalchemy import select, update
+
+from mediashelf.db.models import Item, Root
+from mediashelf.jobs.context import JobContext, Permanent
+from mediashelf.jobs.plans import preview_jobs, thumbnail_jobs
+from mediashelf.library import previews, thumbs
+from mediashelf.media import video
+from mediashelf.media.ffmpeg import FFmpegError, FFmpegTimeout
+from mediashelf.media.images import Thumb
+from mediashelf.media.probe import ProbeError, probe_video
+
+
+class _Video(NamedTuple):
+    path: Path
+    fingerprint: str
+    duration: float
+
+
+def _video(ctx: JobContext, probed: bool = True) -> _Video | str:
+    """The job's video, or why there is nothing to do."""
+    query = (
+        select(Item.status, Item.fingerprint, Item.duration, Item.container, Root.path)
+        .add_columns(Item.rel_path)
+        .join(Root, Root.id == Item.root_id)
+        .where(Item.id == ctx.job.item_id)
+    )
+    with ctx.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or row.status != "present" or not row.fingerprint:
+        return "nothing to do: the file is no longer in the library"
+    if probed and (row.container is None or not row.duration):
+        return "nothing to do: the video has not been probed (or changed since)"
+    return _Video(Path(row.path) / row.rel_path, row.fingerprint, row.duration or 0.0)
+
+
+def _ffmpeg_errors(exc: FFmpegError) -> Exception:
+    """A timeout may pass (a loaded disk): retried. Anything else would fail again."""
+    return exc if isinstance(exc, FFmpegTimeout) else Permanent(str(exc))
+
+
+def probe(ctx: JobContext) -> str:
+    """Read a video's facts with ffprobe onto its item, then queue its poster and
+    previews. A file ffprobe cannot read is flagged on the item (like a corrupt
+    image at scan time) and the job fails at once."""
+    found = _video(ctx, probed=False)
+    if isinstance(found, str):
+        return found
+    where = (Item.id == ctx.job.item_id) & (Item.fingerprint == found.fingerprint)
+    try:
+        info = probe_video(found.path, timeout=60)
+    except ProbeError as exc:
+        with ctx.engine.begin() as conn:
+            conn.execute(update(Item).where(where).values(error=f"cannot read video: {exc}"))
+        raise Permanent(str(exc)) from None
+    facts = info.as_dict()
+    facts["subtitles"] = json.dumps(facts["subtitles"])
+    facts.pop("pix_fmt")
+    with ctx.engine.begin() as conn:
+        conn.execute(update(Item).where(where).values(**facts))
+    only = [ctx.job.item_id] if ctx.job.item_id is not None else []
+    ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings, only=only, kinds=("video",)))
+    ctx.jobs.submit(preview_jobs(ctx.engine, ctx.settings, only=only))
+    return (
+        f"{info.container}, {info.video_codec}/{info.audio_codec or 'no audio'}, "
+        f"{info.width}x{info.height}, {info.duration:.1f} s: {info.playable}"
+    )
+
+
+def poster(ctx: JobContext, task: thumbs.ThumbTask) -> list[Thumb]:
+    """A video's thumbnails, from a frame at ~20% that is not black."""
+    found = _video(ctx)
+    if isinstance(found, str):
+        raise Permanent(found)
+    try:
+        return video.make_poster(task.src, found.duration, task.targets, quality=task.quality)
+    except FFmpegError as exc:
+        raise _ffmpeg_errors(exc) from None
+
+
+def _forced(ctx: JobContext) -> bool:
+    return bool(ctx.params.get("force"))
+
+
+def _record(ctx: JobContext, fp: str, kind: str, made: list[Thumb]) -> None:
+    thumbs.record(ctx.engine, ctx.settings, fp, made, kind=kind)
+
+
+def sprites(ctx: JobContext) -> str:
+    found = _video(ctx)
+    if isinstance(found, str):
+        return found
+    s = ctx.settings
+    if not _forced(ctx) and previews.made(s, "sprites", found.fingerprint):
+        return "already made"
+    dst = previews.sprites_dir(s, found.fingerprint)
+    try:
+        made = video.make_sprites(found.path, found.duration, dst, width=s.sprite_width)
+    except FFmpegError as exc:
+        raise _ffmpeg_errors(exc) from None
+    size = sum(sheet.stat().st_size for sheet in made.sheets)
+    _record(
+        ctx, found.fingerprint, "sprites", [Thumb(dst, made.tile_width, made.tile_height, size)]
+    )
+    return f"{made.count} tiles every {made.interval:g} s on {len(made.sheets)} sheets"
+
+
+def preview_strip(ctx: JobContext) -> str:
+    found = _video(ctx)
+    if isinstance(found, str):
+        return found
+    s = ctx.settings
+    if not _forced(ctx) and previews.made(s, "previews", found.fingerprint):
+        return "already made"
+    dst = previews.strip_path(s, found.fingerprint)
+    try:
+        strip = video.make_preview_frames(
+            found.path,
+            found.duration,
+            dst,
+            count=s.preview_frame_count,
+            height=s.preview_frame_height,
+        )
+    except FFmpegError as exc:
+        raise _ffmpeg_errors(exc) from None
+    thumb = Thumb(dst, strip.frame_width, strip.frame_height, dst.stat().st_size)
+    _record(ctx, found.fingerprint, "previews", [thumb])
+    return f"{len(strip.times)} frames"
+
+
+def teaser(ctx: JobContext) -> str:
+    found = _video(ctx)
+    if isinstance(found, str):
+        return found
+    s = ctx.settings
+    if not _forced(ctx) and previews.made(s, "teaser", found.fingerprint):
+        return "already made"
+    made: list[Thumb] = []
+    for width in previews.teaser_widths(s).values():
+        dst = previews.teaser_path(s, found.fingerprint, width)
+        options: dict[str, Any] = {
+            "width": width,
+            "segments": s.teaser_segments,
+            "segment_seconds": s.teaser_segment_seconds,
+        }
+        try:
+            clip = video.make_teaser(found.path, found.duration, dst, **options)
+        except FFmpegError as exc:
+            raise _ffmpeg_errors(exc) from None
+        made.append(Thumb(dst, clip.width, clip.height, dst.stat().st_size))
+        ctx.progress(len(made) / len(previews.teaser_widths(s)))
+    _record(ctx, found.fingerprint, "teaser", made)
+    return ", ".join(f"{t.width}x{t.height}" for t in made)
+
+
+KINDS = {"probe": probe, "sprites": sprites, "previews": preview_strip, "teaser": teaser}
