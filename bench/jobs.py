@@ -30,11 +30,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -55,6 +53,7 @@ from mediashelf.library.clock import utcnow
 from mediashelf.library.scan import scan
 
 sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import run_in_temp
 from thumbs import HEIGHT, WIDTH, render, with_comment
 
 GOAL = 0.90  # jobs at least this share of the direct rate
@@ -249,17 +248,7 @@ def main() -> int:
     ap.add_argument(
         "--idle", type=float, default=1.0, help="seconds a started worker idles first (1)"
     )
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="mediashelf-bench-jobs-"))
-    try:
-        run(tmp, args)
-    finally:
-        if args.keep:
-            print(f"\nkept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return run_in_temp(ap, "jobs", run)
 
 
 def run(tmp: Path, args: argparse.Namespace) -> None:

@@ -26,11 +26,9 @@ import io
 import os
 import pstats
 import resource
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -38,6 +36,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import xxhash
+from benchlib import run_in_temp
 from PIL import Image, ImageFilter
 from sqlalchemy import Engine
 
@@ -198,18 +197,7 @@ def main() -> int:
         "--profile-files", type=int, default=10_000, help="files in the profiled scan (10000)"
     )
     ap.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = ap.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="mediashelf-bench-scan-"))
-    try:
-        run(tmp, args)
-    finally:
-        if args.keep:
-            print(f"\nkept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return run_in_temp(ap, "scan", run)
 
 
 def run(tmp: Path, args: argparse.Namespace) -> None:

@@ -25,10 +25,8 @@ import argparse
 import io
 import os
 import resource
-import shutil
 import struct
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +35,7 @@ from pathlib import Path
 from statistics import mean, median
 from typing import Any
 
+from benchlib import run_in_temp
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 from sqlalchemy import Engine
 
@@ -318,17 +317,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=4, help="parts the methods take turns on (4)")
     ap.add_argument("--split", type=int, default=5, help="images in the single-core split (5)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="mediashelf-bench-thumbs-"))
-    try:
-        run(tmp, args)
-    finally:
-        if args.keep:
-            print(f"\nkept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return run_in_temp(ap, "thumbs", run)
 
 
 def run(tmp: Path, args: argparse.Namespace) -> None:

@@ -43,15 +43,14 @@ import argparse
 import io
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchlib import run_in_temp
 from PIL import Image
 
 from mediashelf.media import ffmpeg, video
@@ -293,17 +292,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="2-minute 1080p and 20 s 4K clips")
     ap.add_argument("--gop", type=float, default=2.0, help="seconds between keyframes (2)")
     ap.add_argument("--runs", type=int, default=3, help="best of, for runs under 2 s (3)")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="mediashelf-bench-video-"))
-    try:
-        run(tmp, args)
-    finally:
-        if args.keep:
-            print(f"\nkept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return run_in_temp(ap, "video", run)
 
 
 def run(tmp: Path, args: argparse.Namespace) -> None:

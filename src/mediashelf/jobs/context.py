@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mediashelf.db.models import Job
+from sqlalchemy import select
+
+from mediashelf.db.models import Item, Job, Root
 from mediashelf.jobs import store
 
 if TYPE_CHECKING:
@@ -58,3 +61,32 @@ class JobContext:
             if not self.renew():
                 self.cancelled.set()
                 raise Cancelled
+
+    def item(self, *columns: Any) -> Any | None:
+        """The job's item if it is still present: `fingerprint`, `path` (the file) and
+        these columns; None when it is gone (see GONE)."""
+        query = (
+            select(Item.status, Item.fingerprint, Root.path.label("root"), Item.rel_path)
+            .add_columns(*columns)
+            .join(Root, Root.id == Item.root_id)
+            .where(Item.id == self.job.item_id)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or row.status != "present" or not row.fingerprint:
+            return None
+        return _ItemRow(row, Path(row.root) / row.rel_path)
+
+
+GONE = "nothing to do: the file is no longer in the library"
+
+
+class _ItemRow:
+    """A row of the job's item, with its file's path."""
+
+    def __init__(self, row: Any, path: Path) -> None:
+        self._row = row
+        self.path = path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from mediashelf.db.models import Item, Root
+from mediashelf.db.models import Item
 from mediashelf.jobs import store
 from mediashelf.jobs.store import BACKGROUND, NewJob
 from mediashelf.library import identity, thumbs
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from mediashelf.jobs.queue import Jobs
 
 from mediashelf.jobs import video as video_kinds
-from mediashelf.jobs.context import Cancelled, JobContext, Permanent
+from mediashelf.jobs.context import GONE, Cancelled, JobContext, Permanent
 from mediashelf.jobs.plans import (
     hash_jobs,
     preview_jobs,
@@ -44,16 +43,10 @@ log = logging.getLogger("mediashelf.worker")
 
 def thumbnail(ctx: JobContext) -> str:
     """An image's thumbnails, all sizes from one decode; a video's from its poster frame."""
-    query = (
-        select(Item.fingerprint, Item.status, Item.kind, Root.path, Item.rel_path)
-        .join(Root, Root.id == Item.root_id)
-        .where(Item.id == ctx.job.item_id)
-    )
-    with ctx.engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None or row.status != "present" or not row.fingerprint:
-        return "nothing to do: the file is no longer in the library"
-    task = thumbs.task_for(ctx.settings, row.fingerprint, str(Path(row.path) / row.rel_path))
+    row = ctx.item(Item.kind)
+    if row is None:
+        return GONE
+    task = thumbs.task_for(ctx.settings, row.fingerprint, str(row.path))
     if not ctx.params.get("force") and thumbs.all_made(task):
         return "already made"
     if row.kind == "video":
@@ -162,16 +155,10 @@ def full_hash(ctx: JobContext) -> str:
     one would share thumbnails. When the full hashes disagree, this file gets
     its full hash as its fingerprint, and both files' thumbnails are made anew.
     """
-    query = (
-        select(Item.fingerprint, Item.status, Item.size, Item.mtime_ns, Root.path, Item.rel_path)
-        .join(Root, Root.id == Item.root_id)
-        .where(Item.id == ctx.job.item_id)
-    )
-    with ctx.engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None or row.status != "present" or not row.fingerprint:
-        return "nothing to do: the file is no longer in the library"
-    path = str(Path(row.path) / row.rel_path)
+    row = ctx.item(Item.size, Item.mtime_ns)
+    if row is None:
+        return GONE
+    path = str(row.path)
     try:
         digest = identity.full_hash(path)
         st = os.stat(path)

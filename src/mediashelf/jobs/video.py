@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from mediashelf.db.models import Item, Root
-from mediashelf.jobs.context import JobContext, Permanent
+from mediashelf.db.models import Item
+from mediashelf.jobs.context import GONE, JobContext, Permanent
 from mediashelf.jobs.plans import preview_jobs, thumbnail_jobs
 from mediashelf.library import previews, thumbs
 from mediashelf.media import video
@@ -32,19 +32,12 @@ class _Video(NamedTuple):
 
 def _video(ctx: JobContext, probed: bool = True) -> _Video | str:
     """The job's video, or why there is nothing to do."""
-    query = (
-        select(Item.status, Item.fingerprint, Item.duration, Item.container, Root.path)
-        .add_columns(Item.rel_path)
-        .join(Root, Root.id == Item.root_id)
-        .where(Item.id == ctx.job.item_id)
-    )
-    with ctx.engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None or row.status != "present" or not row.fingerprint:
-        return "nothing to do: the file is no longer in the library"
+    row = ctx.item(Item.duration, Item.container)
+    if row is None:
+        return GONE
     if probed and (row.container is None or not row.duration):
         return "nothing to do: the video has not been probed (or changed since)"
-    return _Video(Path(row.path) / row.rel_path, row.fingerprint, row.duration or 0.0)
+    return _Video(row.path, row.fingerprint, row.duration or 0.0)
 
 
 def _ffmpeg_errors(exc: FFmpegError) -> Exception:
@@ -91,8 +84,14 @@ def poster(ctx: JobContext, task: thumbs.ThumbTask) -> list[Thumb]:
         raise _ffmpeg_errors(exc) from None
 
 
-def _forced(ctx: JobContext) -> bool:
-    return bool(ctx.params.get("force"))
+def _to_make(ctx: JobContext, kind: str) -> _Video | str:
+    """The job's probed video, or why there is nothing to do (gone, or made already)."""
+    found = _video(ctx)
+    if isinstance(found, str):
+        return found
+    if not ctx.params.get("force") and previews.made(ctx.settings, kind, found.fingerprint):
+        return "already made"
+    return found
 
 
 def _record(ctx: JobContext, fp: str, kind: str, made: list[Thumb]) -> None:
@@ -100,12 +99,10 @@ def _record(ctx: JobContext, fp: str, kind: str, made: list[Thumb]) -> None:
 
 
 def sprites(ctx: JobContext) -> str:
-    found = _video(ctx)
+    found = _to_make(ctx, "sprites")
     if isinstance(found, str):
         return found
     s = ctx.settings
-    if not _forced(ctx) and previews.made(s, "sprites", found.fingerprint):
-        return "already made"
     dst = previews.sprites_dir(s, found.fingerprint)
     try:
         made = video.make_sprites(found.path, found.duration, dst, width=s.sprite_width)
@@ -119,12 +116,10 @@ def sprites(ctx: JobContext) -> str:
 
 
 def preview_strip(ctx: JobContext) -> str:
-    found = _video(ctx)
+    found = _to_make(ctx, "previews")
     if isinstance(found, str):
         return found
     s = ctx.settings
-    if not _forced(ctx) and previews.made(s, "previews", found.fingerprint):
-        return "already made"
     dst = previews.strip_path(s, found.fingerprint)
     try:
         strip = video.make_preview_frames(
@@ -142,12 +137,10 @@ def preview_strip(ctx: JobContext) -> str:
 
 
 def teaser(ctx: JobContext) -> str:
-    found = _video(ctx)
+    found = _to_make(ctx, "teaser")
     if isinstance(found, str):
         return found
     s = ctx.settings
-    if not _forced(ctx) and previews.made(s, "teaser", found.fingerprint):
-        return "already made"
     made: list[Thumb] = []
     for width in previews.teaser_widths(s).values():
         dst = previews.teaser_path(s, found.fingerprint, width)
