@@ -4,6 +4,7 @@ SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HLSJS := src/mediashelf/web/static/vendor/hls.min.js
 
 # The first Python >= 3.11 on PATH (override: make PYTHON=/path/to/python3.12 run).
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -12,7 +13,17 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 
 .PHONY: run test setup lint typecheck pytest bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(HLSJS)
+
+# Browser-side dependencies (hls.js for videos a browser cannot play as they are), from npm.
+$(HLSJS): frontend/package.json frontend/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix frontend --no-audit --no-fund --loglevel=error && \
+		mkdir -p $(@D) && cp frontend/node_modules/hls.js/dist/hls.min.js $@; \
+	else \
+		echo "warning: npm (Node 20+) not found: the watch page will play only videos the" >&2; \
+		echo "         browser can play as they are (install Node 20+ and run make again)" >&2; \
+	fi
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -28,7 +39,7 @@ $(STAMP): pyproject.toml
 
 # Scan first (a progress bar and a summary), then serve: the server's job worker makes the
 # thumbnails in the background and its watcher indexes whatever lands in the roots later.
-run: $(STAMP)
+run: $(STAMP) $(HLSJS)
 	$(BIN)/mediashelf scan
 	$(BIN)/mediashelf serve
 
@@ -39,7 +50,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(HLSJS)
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -29,7 +29,8 @@ log = logging.getLogger("mediashelf.web")
 # The gallery page's own script and style only; images from this origin.
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-    "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+    "style-src 'self'; script-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+    "base-uri 'none'; "
     "frame-ancestors 'none'"
 )
 
@@ -99,20 +100,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     static = resources.files("mediashelf.web") / "static"
     page = (static / "gallery.html").read_text()
-    assets = {name: (static / name).read_bytes() for name in ("gallery.js", "gallery.css")}
+    watch = (static / "watch.html").read_text()
+    names = ("gallery.js", "gallery.css", "watch.js", "watch.css", "vendor/hls.min.js")
+    assets = {name: (static / name).read_bytes() for name in names if (static / name).is_file()}
 
     @app.get("/", include_in_schema=False)
     def gallery() -> HTMLResponse:
         return HTMLResponse(page, headers={"content-security-policy": PAGE_CSP})
 
-    @app.get("/static/{name}", include_in_schema=False)
-    def asset(name: str) -> HTMLResponse:
-        if name not in assets:
+    @app.get("/watch/{item_id}", include_in_schema=False)
+    def watch_page(item_id: items.ItemId) -> HTMLResponse:
+        """The watch page; it loads the item from the API itself."""
+        return HTMLResponse(watch, headers={"content-security-policy": PAGE_CSP})
+
+    @app.get("/static/{name:path}", include_in_schema=False)
+    def asset(name: str) -> Response:
+        if name not in assets:  # a fixed set: nothing else under static/ is reachable
             raise items.not_found("file")
         media_type = "text/javascript" if name.endswith(".js") else "text/css"
-        return HTMLResponse(
-            assets[name], media_type=media_type, headers={"cache-control": "no-cache"}
-        )
+        return Response(assets[name], media_type=media_type, headers={"cache-control": "no-cache"})
 
     app.add_middleware(thumbnails.ThumbnailFastPath, live=app.state.live)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so it covers the fast path

@@ -37,7 +37,13 @@ function tile(item) {
     // Not made yet (a job is on it): tried again when a thumbnail job finishes.
     img.addEventListener("error", () => waiting.set(img, item.thumbnails));
     el.append(img);
-    el.addEventListener("click", () => openViewer(item));
+    if (item.kind === "video") {
+      el.addEventListener("click", () => (location.href = `/watch/${item.id}`));
+      const teaser = item.previews && item.previews.teaser_small;
+      if (teaser) hoverTeaser(el, teaser);
+    } else {
+      el.addEventListener("click", () => openViewer(item));
+    }
   } else if (item.error) {
     el.classList.add("broken");
     el.title = `${item.path}: ${item.error}`;
@@ -45,7 +51,8 @@ function tile(item) {
     el.append(Object.assign(document.createElement("small"), { textContent: item.error }));
   } else {
     el.textContent = item.kind === "video" ? "▶ " + item.name : item.name;
-    el.addEventListener("click", () => window.open(item.original, "_blank", "noopener"));
+    const target = item.kind === "video" ? `/watch/${item.id}` : item.original;
+    el.addEventListener("click", () => (location.href = target));
   }
   if (item.kind === "video") {
     const badge = document.createElement("span");
@@ -93,6 +100,23 @@ if (window.EventSource) {
   events.addEventListener("job", (e) => {
     const d = JSON.parse(e.data);
     if (d.kind === "thumbnail" && d.status === "done" && waiting.size) retryWaiting();
+  });
+}
+
+function hoverTeaser(el, url) {
+  // A video tile plays its teaser (a silent MP4 of short clips) while the pointer rests.
+  let clip = null;
+  el.addEventListener("mouseenter", () => {
+    clip = Object.assign(document.createElement("video"), {
+      src: url, muted: true, loop: true, autoplay: true, playsInline: true,
+    });
+    clip.className = "teaser";
+    clip.addEventListener("error", () => clip && clip.remove());
+    el.append(clip);
+  });
+  el.addEventListener("mouseleave", () => {
+    if (clip) clip.remove();
+    clip = null;
   });
 }
 
