@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mediashelf.media.ffmpeg import ffprobe_binary
 from tests import factory
 
 
@@ -264,3 +265,24 @@ def test_thumbs_signals_the_server_to_reload(env: dict[str, str], tmp_path: Path
         assert waiter.wait(10) == 0 and marker.exists()
     finally:
         waiter.kill()
+
+
+@pytest.mark.skipif(ffprobe_binary() is None, reason="no ffprobe on this machine")
+def test_thumbs_v_probes_videos_and_makes_their_previews(env: dict[str, str]) -> None:
+    media = Path(env["MEDIA_DIR"])
+    factory.video(media / "clip.mp4", seconds=6.0, size="320x240")
+    factory.jpeg(media / "photo.jpg", seed=1)
+    (media / "fake.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 4000)
+    assert ms(env, "scan").returncode == 0
+    done = ms(env, "thumbs", "-v")
+    assert done.returncode == 0, done.stderr
+    # four jobs for the clip (poster, sprites, strip, teasers); the fake fails its probe
+    assert "video previews: 4 made, 0 already there, 1 errors" in done.stdout
+    assert "fake.mp4: " in done.stderr and "Traceback" not in done.stderr
+    assert "thumbnails:" not in done.stdout  # -v: no image work
+    cache = Path(env["CACHE_DIR"])
+    for kind in ("thumbnail", "sprites", "previews", "teaser"):
+        assert any((cache / kind).rglob("*")), kind
+    assert len(list((cache / "thumbnail").rglob("*.webp"))) == 3  # the clip's; not the photo's
+    again = ms(env, "thumbs", "-v")
+    assert "video previews: 0 made" in again.stdout

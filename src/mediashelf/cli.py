@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -44,6 +45,7 @@ app.add_typer(db_app, name="db")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -212,33 +214,43 @@ def manifest() -> None:
 
 
 def _thumbs(images: bool, videos: bool, force: bool, pids: list[int] | None) -> None:
-    from mediashelf.jobs.batch import run_thumbnails
+    from mediashelf.jobs.batch import ThumbReport, run_thumbnails, run_videos
 
     settings, engine = _setup()
     if pids:
         _check_pids(pids)
-    if videos and not images:
-        out.print("video thumbnails arrive with video support; nothing to do for -v yet")
-    else:
-        started = time.perf_counter()
-        with _progress("images") as bar:
-            task = bar.add_task("Thumbnails", total=None, rate="")
-
-            def advance(done: int, total: int) -> None:
-                rate = done / max(time.perf_counter() - started, 1e-6)
-                bar.update(task, completed=done, total=total, rate=f"{rate:,.1f} img/s")
-
-            report = run_thumbnails(engine, settings, force=force, progress=advance)
-            if bar.tasks[0].total is None:
-                bar.update(task, total=0, completed=0)
+    both = images == videos  # neither flag (or both): everything
+    steps: list[tuple[str, str, Callable[..., ThumbReport]]] = []
+    if images or both:
+        steps.append(("Thumbnails", "img/s", partial(run_thumbnails, kinds=("image",))))
+    if videos or both:
+        steps.append(("Video previews", "jobs/s", run_videos))
+    for label, unit, run in steps:
+        report = _with_bar(label, unit, partial(run, engine, settings, force=force))
         out.print(
-            f"thumbnails: {report.made:,} made, {report.skipped:,} already there, "
+            f"{label.lower()}: {report.made:,} made, {report.skipped:,} already there, "
             f"{len(report.errors):,} errors"
         )
         for path, why in report.errors[:20]:
             err.print(f"[red]error[/] {escape(path)}: {escape(why)}")
     if pids:
         _signal_reload(pids)
+
+
+def _with_bar(label: str, unit: str, run: Callable[..., T]) -> T:
+    """Run `run(progress=…)` under a progress bar of `done / total` with a rate."""
+    started = time.perf_counter()
+    with _progress(unit) as bar:
+        task = bar.add_task(label, total=None, rate="")
+
+        def advance(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-6)
+            bar.update(task, completed=done, total=total, rate=f"{rate:,.1f} {unit}")
+
+        result = run(progress=advance)
+        if bar.tasks[0].total is None:
+            bar.update(task, total=0, completed=0)
+    return result
 
 
 @app.command()
@@ -250,7 +262,8 @@ def thumbs(
         list[int] | None, typer.Option("-p", "--pid", help="Signal this server to reload after.")
     ] = None,
 ) -> None:
-    """Make small, medium and large thumbnails for every image."""
+    """Make thumbnails for every image, and probe every video and make its poster,
+    seek-bar sprites, preview strip and teasers (-i: images only, -v: videos only)."""
     _thumbs(images, videos, force, pid)
 
 

@@ -22,9 +22,10 @@ from sqlalchemy import Engine, select
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Job
 from mediashelf.jobs import store
-from mediashelf.jobs.kinds import quarantined, thumbnail_jobs
+from mediashelf.jobs.plans import preview_jobs, probe_jobs, quarantined, thumbnail_jobs
 from mediashelf.jobs.queue import Jobs
 from mediashelf.jobs.runner import Outcome, holder_is_dead, run_job
+from mediashelf.jobs.store import NewJob
 from mediashelf.library import thumbs
 
 log = logging.getLogger("mediashelf.worker")
@@ -42,21 +43,50 @@ def run_thumbnails(
     settings: Settings,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    kinds: tuple[str, ...] = ("image", "video"),
 ) -> ThumbReport:
-    """Make missing thumbnails here and now. `progress(done, total)` as they land."""
+    """Make missing thumbnails here and now (images; videos already probed).
+    `progress(done, total)` as they land."""
     jobs = Jobs(settings, engine)
     settings = jobs.live.get()  # with changes made through the API, as the jobs will see
     skip = frozenset() if force else quarantined(engine, "thumbnail")
-    _, skipped = thumbs.plan(engine, settings, force, skip=frozenset(k[10:] for k in skip))
-    submitted = jobs.submit(thumbnail_jobs(engine, settings, force, priority=store.USER))
-    ids = [job_id for job_id, _ in submitted]
-    outcomes = run_here(jobs, ids, progress)
+    fps = frozenset(k.removeprefix("thumbnail:") for k in skip)
+    _, skipped = thumbs.plan(engine, settings, force, skip=fps, kinds=kinds)
+    planned = thumbnail_jobs(engine, settings, force, priority=store.USER, kinds=kinds)
+    return _report(jobs, _run_new(jobs, planned, progress), skipped)
+
+
+def run_videos(
+    engine: Engine,
+    settings: Settings,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ThumbReport:
+    """Probe the videos not probed yet, then make every video's poster thumbnails and
+    preview media (sprites, strip, teasers, as the settings ask) here and now."""
+    jobs = Jobs(settings, engine)
+    settings = jobs.live.get()
+    probed = _run_new(jobs, probe_jobs(engine, settings), None)
+    planned = thumbnail_jobs(engine, settings, force, store.USER, kinds=("video",))
+    planned += preview_jobs(engine, settings, force=force, priority=store.USER)
+    outcomes = _run_new(jobs, planned, progress)
+    failed_probes = {i: o for i, o in probed.items() if o.status == "failed"}
+    return _report(jobs, {**outcomes, **failed_probes}, 0)
+
+
+def _run_new(
+    jobs: Jobs, planned: list[NewJob], progress: Callable[[int, int], None] | None
+) -> dict[int, Outcome]:
+    return run_here(jobs, [job_id for job_id, _ in jobs.submit(planned)], progress)
+
+
+def _report(jobs: Jobs, outcomes: dict[int, Outcome], skipped: int) -> ThumbReport:
     report = ThumbReport(skipped=skipped)
     report.made = sum(o.status == "done" for o in outcomes.values())
     failed = [i for i, o in outcomes.items() if o.status == "failed"]
     if failed:
         query = select(Item.rel_path, Job.error).join(Item, Item.id == Job.item_id)
-        with engine.connect() as conn:
+        with jobs.engine.connect() as conn:
             rows = conn.execute(query.where(Job.id.in_(failed))).all()
         report.errors = [(rel, error or "failed") for rel, error in rows]
     return report
