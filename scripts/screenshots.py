@@ -1,4 +1,5 @@
-"""Regenerate docs/screenshots/: the gallery at desktop and phone width.
+"""Regenerate docs/screenshots/: the gallery at desktop and phone width, and the
+watch page with its seek-bar sprites.
 
 Builds a demo library of generated pictures, runs `mediashelf serve` on it and
 photographs the pages in Debian's headless Chromium through Playwright.
@@ -54,6 +55,37 @@ def picture(path: Path, rng: random.Random) -> None:
         ]
         draw.polygon([(0, h), *points, (w, h)], fill=colour)
     img.filter(ImageFilter.GaussianBlur(1.2)).save(path, "JPEG", quality=88)
+
+
+CLIPS = {  # lavfi sources that look like something
+    "Clips/mandelbrot.mp4": "mandelbrot=size=960x540:rate=25",
+    "Clips/life.mp4": "life=size=960x540:rate=25:mold=10:life_color=#00ff88:death_color=#004422",
+    "Clips/bars.mkv": "testsrc2=size=960x540:rate=25",
+}
+
+
+def clip(path: Path, source: str, seconds: int = 40) -> None:
+    from mediashelf.media import ffmpeg
+
+    codec = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "50"]
+    if path.suffix == ".mkv":  # one the browser cannot play as it is: HLS
+        codec = ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"]
+    args = ["-f", "lavfi", "-i", source, "-t", str(seconds), *codec]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ffmpeg.make(args, path, timeout=300)
+
+
+def shoot_watch(url: str, item_id: int, chromium: str) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        page.goto(f"{url}/watch/{item_id}")
+        page.wait_for_load_state("networkidle")
+        box = page.query_selector("#scrub").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2)
+        time.sleep(0.5)
+        page.screenshot(path=str(OUT / "watch-desktop.png"))
+        browser.close()
 
 
 def free_port() -> int:
@@ -131,6 +163,8 @@ def main() -> None:
             folder = tmp / "media" / ("2024 Holiday" if i % 3 else "Garden")
             folder.mkdir(exist_ok=True)
             picture(folder / f"IMG_{i:04d}.jpg", rng)
+        for rel, source in CLIPS.items():
+            clip(tmp / "media" / rel, source)
         for cmd in (["scan"], ["thumbs"]):
             subprocess.run(
                 [sys.executable, "-m", "mediashelf", *cmd],
@@ -142,6 +176,9 @@ def main() -> None:
         proc, url = serve(tmp, env)
         try:
             shoot(url, "gallery", args.chromium)
+            videos = httpx.get(url + "/api/v1/items", params={"kind": "video"}).json()["items"]
+            shown = next(v for v in videos if v["name"] == "mandelbrot.mp4")
+            shoot_watch(url, shown["id"], args.chromium)
         finally:
             proc.terminate()
             proc.wait(30)

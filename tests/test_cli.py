@@ -286,3 +286,21 @@ def test_thumbs_v_probes_videos_and_makes_their_previews(env: dict[str, str]) ->
     assert len(list((cache / "thumbnail").rglob("*.webp"))) == 3  # the clip's; not the photo's
     again = ms(env, "thumbs", "-v")
     assert "video previews: 0 made" in again.stdout
+
+
+def test_without_ffprobe_videos_are_not_flagged_as_broken(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A missing tool is the machine's fault: the job fails and says so, the file is fine."""
+    media = Path(env["MEDIA_DIR"])
+    factory.video(media / "clip.mp4", seconds=1.0)
+    bare = {**env, "PATH": str(Path(sys.executable).parent), "JOB_MAX_ATTEMPTS": "1"}
+    assert ms(bare, "scan").returncode == 0
+    done = ms(bare, "thumbs", "-v")
+    assert done.returncode == 0, done.stderr
+    assert "ffprobe not found: install ffmpeg" in done.stderr
+    items = ms(env, "manifest")
+    assert items.returncode == 0
+    manifest = json.loads(Path(env["MANIFEST_FILE"]).read_text())
+    [clip] = manifest["items"]
+    assert not clip.get("error"), clip

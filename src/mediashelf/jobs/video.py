@@ -19,7 +19,7 @@ from mediashelf.jobs.context import GONE, JobContext, Permanent
 from mediashelf.jobs.plans import preview_jobs, thumbnail_jobs
 from mediashelf.library import previews, thumbs
 from mediashelf.media import video
-from mediashelf.media.ffmpeg import FFmpegError, FFmpegTimeout
+from mediashelf.media.ffmpeg import FFmpegError, FFmpegMissing, FFmpegTimeout
 from mediashelf.media.images import Thumb
 from mediashelf.media.probe import ProbeError, probe_video
 
@@ -41,8 +41,9 @@ def _video(ctx: JobContext, probed: bool = True) -> _Video | str:
 
 
 def _ffmpeg_errors(exc: FFmpegError) -> Exception:
-    """A timeout may pass (a loaded disk): retried. Anything else would fail again."""
-    return exc if isinstance(exc, FFmpegTimeout) else Permanent(str(exc))
+    """A timeout may pass (a loaded disk), a missing ffmpeg be installed: retried.
+    Anything else would fail again."""
+    return exc if isinstance(exc, (FFmpegTimeout, FFmpegMissing)) else Permanent(str(exc))
 
 
 def probe(ctx: JobContext) -> str:

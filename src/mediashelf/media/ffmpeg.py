@@ -34,6 +34,10 @@ class FFmpegError(Exception):
     """ffmpeg or ffprobe failed; the message says why in ffmpeg's own words."""
 
 
+class FFmpegMissing(FFmpegError):
+    """The ffmpeg or ffprobe program is not installed: a fault of the machine, not the file."""
+
+
 class FFmpegTimeout(FFmpegError):
     """ffmpeg or ffprobe ran past its time limit and was stopped (a loaded disk, or a
     file that makes it hang)."""
@@ -136,7 +140,7 @@ def ffprobe_json(
     """ffprobe's JSON answer for a file, with these arguments (-show_* and the like)."""
     binary = ffprobe_binary()
     if binary is None:
-        raise FFmpegError("ffprobe not found: install ffmpeg (it includes ffprobe)")
+        raise FFmpegMissing("ffprobe not found: install ffmpeg (it includes ffprobe)")
     argv = [binary, "-hide_banner", "-loglevel", "error", "-print_format", "json", *args]
     out = _call([*argv, src(path)], timeout).stdout
     try:

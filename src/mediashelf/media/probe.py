@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from mediashelf.media.ffmpeg import FFmpegError, FFmpegTimeout, probe
+from mediashelf.media.ffmpeg import FFmpegError, FFmpegMissing, FFmpegTimeout, probe
 
 # Codecs every current browser decodes (Chromium, Firefox, Safari), by container.
 _DIRECT_VIDEO = {"h264", "vp8", "vp9", "av1"}
@@ -107,8 +107,8 @@ def probe_video(path: str | os.PathLike[str], timeout: float = 30) -> VideoInfo:
             raise
         except FFmpegError:  # not a video (the same error again), or one that cannot seek
             data = probe(path, timeout=max(1.0, timeout - (time.monotonic() - began)))
-    except FFmpegTimeout:
-        raise  # perhaps only a slow disk: worth another try
+    except (FFmpegTimeout, FFmpegMissing):
+        raise  # a slow disk, or no ffprobe: the file may be fine, so it is not flagged
     except FFmpegError as exc:
         raise ProbeError(str(exc)) from None
     info = read_probe(data, os.fspath(path))

@@ -57,7 +57,9 @@ function tile(item) {
   if (item.kind === "video") {
     const badge = document.createElement("span");
     badge.className = "badge";
-    badge.textContent = "video";
+    const secs = item.video ? Math.round(item.video.duration) : null;
+    badge.textContent = secs === null ? "video"
+      : `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
     el.append(badge);
   }
   return el;
