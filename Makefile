@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test setup lint typecheck pytest bench clean
+.PHONY: run test setup lint typecheck pytest bench clean ffprobe
 
 setup: $(STAMP) $(HLSJS)
 
@@ -35,10 +35,26 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory ffprobe
 	@touch $@
 
 # Scan first (a progress bar and a summary), then serve: the server's job worker makes the
 # thumbnails in the background and its watcher indexes whatever lands in the roots later.
+# Videos are probed with ffprobe. imageio-ffmpeg ships only ffmpeg, so where the system
+# has no ffprobe a static build comes from npm (@ffprobe-installer) into .venv/bin.
+ffprobe:
+	@if command -v ffprobe >/dev/null 2>&1 || [ -x $(BIN)/ffprobe ]; then exit 0; fi; \
+	if command -v npm >/dev/null 2>&1; then \
+		echo "no ffprobe on this machine: installing a static one from npm (@ffprobe-installer)"; \
+		npm install --prefix $(VENV)/ffprobe --no-audit --no-fund --loglevel=error \
+			@ffprobe-installer/ffprobe@2.1.2 && \
+		ln -sf "$$(cd $(VENV)/ffprobe && node -p 'require("@ffprobe-installer/ffprobe").path')" \
+			$(BIN)/ffprobe; \
+	else \
+		echo "warning: no ffprobe (and no npm to fetch one): videos cannot be probed;" >&2; \
+		echo "         install ffmpeg (e.g. apt-get install ffmpeg) or Node 20+" >&2; \
+	fi
+
 run: $(STAMP) $(HLSJS)
 	$(BIN)/mediashelf scan
 	$(BIN)/mediashelf serve

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -59,12 +60,18 @@ def ffmpeg_binary() -> str:
 
 @cache
 def ffprobe_binary() -> str | None:
-    """The system's ffprobe, or one beside the ffmpeg in use; None if there is none."""
+    """The system's ffprobe, else one in this Python's bin folder (`make` puts a static
+    build there when the system has none), else one beside the ffmpeg in use."""
     found = shutil.which("ffprobe")
     if found:
         return found
-    beside = Path(ffmpeg_binary()).with_name("ffprobe")
-    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+    for beside in (
+        Path(sys.executable).with_name("ffprobe"),
+        Path(ffmpeg_binary()).with_name("ffprobe"),
+    ):
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return str(beside)
+    return None
 
 
 def src(path: str | os.PathLike[str]) -> str:
