@@ -284,6 +284,15 @@ def bench_clip(clip: Clip, out: Path, runs: int) -> list[tuple[str, ...]]:
             runs,
         )
         rows.append(row(f"teaser {width} px, 10 x 1 s", ours, base, "Stash", TEASER_GOAL))
+    # What the teaser job does: both sizes from one decode, against Stash making both.
+    both = [(320, out / "both320.mp4"), (640, out / "both640.mp4")]
+    starts = video.teaser_starts(d, 10, 1.0) or [0.0]
+    ours, base = duel(
+        lambda: video.make_teasers(src, d, both),
+        lambda: [stash_teaser(src, starts, 1.0, w, out / f"stash-both{w}") for w in (320, 640)],
+        runs,
+    )
+    rows.append(row("teasers 320 + 640 px, one pass", ours, base, "Stash, twice", TEASER_GOAL))
     return rows
 
 

@@ -301,6 +301,20 @@ def test_teaser_from_segments(tmp_path: Path) -> None:
     assert boxes.index("moov") < boxes.index("mdat")  # +faststart
 
 
+def test_small_and_large_teasers_from_one_pass(tmp_path: Path) -> None:
+    src = clip(tmp_path / "a.mp4", "testsrc=size=640x360:rate=25:duration=40")
+    outputs = [(160, tmp_path / "small.mp4"), (320, tmp_path / "large.mp4")]
+    small, large = video.make_teasers(src, 40, outputs, segments=5, segment_seconds=1)
+    assert (small.width, small.height, large.width, large.height) == (160, 90, 320, 180)
+    assert small.duration == pytest.approx(5, abs=0.2)
+    assert large.duration == pytest.approx(small.duration, abs=0.05)
+    # All or nothing: a failure leaves neither file, nor any temporary.
+    bad = [(160, tmp_path / "x" / "s.mp4"), (320, tmp_path / "x" / "l.mp4")]
+    with pytest.raises(FFmpegError):
+        video.make_teasers(tmp_path / "missing.mp4", 40, bad, segments=5, segment_seconds=1)
+    assert not (tmp_path / "x").exists() or list((tmp_path / "x").iterdir()) == []
+
+
 @pytest.mark.parametrize("gop", [None, math.inf])
 def test_teaser_segments_start_on_keyframes_when_they_are_dense(
     tmp_path: Path, gop: float | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import update
 
@@ -142,20 +142,19 @@ def teaser(ctx: JobContext) -> str:
     if isinstance(found, str):
         return found
     s = ctx.settings
-    made: list[Thumb] = []
-    for width in previews.teaser_widths(s).values():
-        dst = previews.teaser_path(s, found.fingerprint, width)
-        options: dict[str, Any] = {
-            "width": width,
-            "segments": s.teaser_segments,
-            "segment_seconds": s.teaser_segment_seconds,
-        }
-        try:
-            clip = video.make_teaser(found.path, found.duration, dst, **options)
-        except FFmpegError as exc:
-            raise _ffmpeg_errors(exc) from None
-        made.append(Thumb(dst, clip.width, clip.height, dst.stat().st_size))
-        ctx.progress(len(made) / len(previews.teaser_widths(s)))
+    widths = previews.teaser_widths(s).values()
+    outputs = [(width, previews.teaser_path(s, found.fingerprint, width)) for width in widths]
+    try:
+        clips = video.make_teasers(
+            found.path,
+            found.duration,
+            outputs,
+            segments=s.teaser_segments,
+            segment_seconds=s.teaser_segment_seconds,
+        )
+    except FFmpegError as exc:
+        raise _ffmpeg_errors(exc) from None
+    made = [Thumb(c.path, c.width, c.height, c.path.stat().st_size) for c in clips]
     _record(ctx, found.fingerprint, "teaser", made)
     return ", ".join(f"{t.width}x{t.height}" for t in made)
 

@@ -108,16 +108,33 @@ def run(args: list[str], *, timeout: float) -> bytes:
 def make(args: list[str], dst: Path, *, timeout: float) -> Path:
     """Run ffmpeg writing one file, `dst`, atomically: `args` are everything before the
     output. The temporary name keeps dst's suffix, so ffmpeg picks the same format."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.part{dst.suffix}")
-    try:
-        run([*args, "-y", src(tmp)], timeout=timeout)
-        if not tmp.is_file() or tmp.stat().st_size == 0:
-            raise FFmpegError("ffmpeg wrote nothing")
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
+    make_many(args, [([], dst)], timeout=timeout)
     return dst
+
+
+def make_many(
+    args: list[str], outputs: list[tuple[list[str], Path]], *, timeout: float
+) -> list[Path]:
+    """Run ffmpeg once writing several files, all or none: `args` come before the
+    outputs, each output is (its own options, its path). Each is written under a
+    temporary name with the same suffix and renamed only when ffmpeg succeeds."""
+    temps = []
+    argv = list(args)
+    for options, dst in outputs:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.part{dst.suffix}")
+        temps.append(tmp)
+        argv += [*options, "-y", src(tmp)]
+    try:
+        run(argv, timeout=timeout)
+        if any(not tmp.is_file() or tmp.stat().st_size == 0 for tmp in temps):
+            raise FFmpegError("ffmpeg wrote nothing")
+        for tmp, (_, dst) in zip(temps, outputs, strict=True):
+            os.replace(tmp, dst)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+    return [dst for _, dst in outputs]
 
 
 def make_dir(args: list[str], dst: Path, pattern: str, *, timeout: float) -> Path:

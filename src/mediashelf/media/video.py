@@ -366,18 +366,50 @@ def make_teaser(
     timeout: float | None = None,
 ) -> Teaser:
     """A silent H.264 MP4 (yuv420p, +faststart, even sides), `width` wide at most.
+    See make_teasers."""
+    [teaser] = make_teasers(
+        src,
+        duration,
+        [(width, dst)],
+        segments=segments,
+        segment_seconds=segment_seconds,
+        crf=crf,
+        preset=preset,
+        gop=gop,
+        timeout=timeout,
+    )
+    return teaser
+
+
+def make_teasers(
+    src: str | os.PathLike[str],
+    duration: float,
+    outputs: list[tuple[int, Path]],
+    *,
+    segments: int = 10,
+    segment_seconds: float = 1.0,
+    crf: int = 28,
+    preset: str = "veryfast",
+    gop: float | None = None,
+    timeout: float | None = None,
+) -> list[Teaser]:
+    """Teasers of several widths (small and large) from one decode: silent H.264 MP4s
+    (yuv420p, +faststart, even sides), each (width, path) at most that wide.
 
     Segments are cut in one process: one `-ss/-t` input per segment, joined by
-    the concat filter and encoded once. Each starts at teaser_starts(); where
-    keyframes are no further apart than the room a segment has in its slot, at
-    the keyframe nearest to it (-noaccurate_seek), so nothing is decoded only to
-    be dropped. A short video is used whole.
+    the concat filter, then split and scaled once per output. Each starts at
+    teaser_starts(); where keyframes are no further apart than the room a
+    segment has in its slot, at the keyframe nearest to it (-noaccurate_seek),
+    so nothing is decoded only to be dropped. A short video is used whole.
+    Decoding is most of the cost, so making every size in one pass costs little
+    more than making one.
     """
     starts = teaser_starts(duration, segments, segment_seconds)
-    fit = _fit_width(width, even=True)
     if starts is None:
-        args = ["-i", ffmpeg.src(src), "-map", "0:V:0", "-vf", f"{fit},format=yuv420p"]
-        limit = _limit(timeout, duration, 3.0)
+        args = ["-i", ffmpeg.src(src)]
+        joined = "[0:V:0]"
+        limit = _limit(timeout, duration, 3.0 * len(outputs))
+        graph: list[str] = []
     else:
         # Snapped, within half a gap of its start: still in its slot.
         room = duration * (1 - 2 * TEASER_SKIP) / segments - segment_seconds
@@ -390,17 +422,27 @@ def make_teaser(
                 else ["-ss", f"{t:.3f}"]
             )
             args += [*at, "-t", f"{segment_seconds:g}", "-i", ffmpeg.src(src)]
-        parts = [
-            f"[{i}:V:0]setpts=PTS-STARTPTS,{fit},format=yuv420p[s{i}]" for i in range(segments)
-        ]
-        joined = "".join(f"[s{i}]" for i in range(segments))
-        graph = ";".join([*parts, f"{joined}concat=n={segments}:v=1:a=0[out]"])
-        args += ["-filter_complex", graph, "-map", "[out]"]
-        limit = _limit(timeout, segments * segment_seconds, 10.0)
-    args += [*encode_args(crf, preset), "-an", "-sn", "-dn", "-map_metadata", "-1"]
-    ffmpeg.make(args, dst, timeout=limit)
-    info = probe_video(dst, timeout=30)
-    return Teaser(dst, info.width, info.height, info.duration, starts is None)
+        graph = [f"[{i}:V:0]setpts=PTS-STARTPTS[s{i}]" for i in range(segments)]
+        parts = "".join(f"[s{i}]" for i in range(segments))
+        graph.append(f"{parts}concat=n={segments}:v=1:a=0[all]")
+        joined = "[all]"
+        limit = _limit(timeout, segments * segment_seconds, 10.0 * len(outputs))
+    branches = "".join(f"[b{i}]" for i in range(len(outputs)))
+    graph.append(f"{joined}split={len(outputs)}{branches}")
+    for i, (width, _) in enumerate(outputs):
+        graph.append(f"[b{i}]{_fit_width(width, even=True)},format=yuv420p[o{i}]")
+    args += ["-filter_complex", ";".join(graph)]
+    encode = [*encode_args(crf, preset), "-an", "-sn", "-dn", "-map_metadata", "-1"]
+    ffmpeg.make_many(
+        args,
+        [(["-map", f"[o{i}]", *encode], dst) for i, (_, dst) in enumerate(outputs)],
+        timeout=limit,
+    )
+    made = []
+    for _, dst in outputs:
+        info = probe_video(dst, timeout=30)
+        made.append(Teaser(dst, info.width, info.height, info.duration, starts is None))
+    return made
 
 
 def encode_args(crf: int = 28, preset: str = "veryfast") -> list[str]:
