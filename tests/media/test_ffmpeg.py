@@ -71,3 +71,17 @@ def test_probe_of_garbage_is_an_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not a video at all" * 100)
     with pytest.raises(ffmpeg.FFmpegError, match="ffprobe"):
         ffmpeg.probe(bad)
+
+
+def test_a_fed_run_pipes_one_ffmpeg_into_another(tmp_path: Path) -> None:
+    feed = [*LAVFI, "-c:v", "mpeg2video", "-f", "nut", "pipe:1"]
+    out = ffmpeg.make_dir(
+        ["-f", "nut", "-i", "pipe:0"], tmp_path / "frames", "f%02d.png", timeout=30, feed=feed
+    )
+    assert len(os.listdir(out)) == 5
+    bad = ["-i", ffmpeg.src(tmp_path / "missing.mp4"), "-c", "copy", "-f", "nut", "pipe:1"]
+    with pytest.raises(ffmpeg.FFmpegError, match="No such file"):
+        ffmpeg.make_dir(
+            ["-f", "nut", "-i", "pipe:0"], tmp_path / "none", "f%02d.png", timeout=30, feed=bad
+        )
+    assert sorted(os.listdir(tmp_path)) == ["frames"]

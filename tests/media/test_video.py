@@ -212,6 +212,19 @@ def test_keyframes_twice_the_interval_apart_stretch_it(tmp_path: Path) -> None:
             assert luma(sheet, (x, y, x + w, y + h)) == pytest.approx(second_luma(start), abs=6)
 
 
+def test_unused_keyframes_are_dropped_before_decoding(tmp_path: Path) -> None:
+    # A keyframe every 2 s, a tile every 6 s: the keyframes no tile needs are dropped by
+    # a stream copy piped into the decoding ffmpeg; each tile still shows its cue.
+    src = seconds_clip(tmp_path / "h264.mp4", 600, gop=20)
+    s = video.make_sprites(src, 600, tmp_path / "sprites", gop=2.0)
+    assert (s.keyframes_only, s.interval, s.count) == (True, 6, 100)
+    check_sprites(s, 600)
+    with Image.open(s.sheets[0]) as sheet:
+        for k, (start, _, _, (x, y, w, h)) in enumerate(parse_vtt(s.vtt.read_text())):
+            want = second_luma(start)
+            assert luma(sheet, (x, y, x + w, y + h)) == pytest.approx(want, abs=6), k
+
+
 def test_sprites_over_several_sheets(tmp_path: Path) -> None:
     src = factory.video(tmp_path / "v.mp4", seconds=25, size="320x240")  # one keyframe
     s = video.make_sprites(src, 25, tmp_path / "sp", columns=4, rows=2)

@@ -99,10 +99,56 @@ def _call(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]
     return done
 
 
-def run(args: list[str], *, timeout: float) -> bytes:
-    """Run ffmpeg with these arguments (no output file managed); its stdout."""
-    argv = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", *args]
-    return _call(argv, timeout).stdout
+def _argv(args: list[str]) -> list[str]:
+    return [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", *args]
+
+
+def run(args: list[str], *, timeout: float, feed: list[str] | None = None) -> bytes:
+    """Run ffmpeg with these arguments (no output file managed); its stdout.
+
+    `feed`: the arguments of a second ffmpeg whose output (`pipe:1`) is this
+    one's `pipe:0` input: stream copying with a bitstream filter, say, which
+    Debian's ffmpeg 5.1 applies on output only."""
+    if feed is not None:
+        _pipe(_argv(feed), _argv(args), timeout)
+        return b""
+    return _call(_argv(args), timeout).stdout
+
+
+def _pipe(feed_argv: list[str], argv: list[str], timeout: float) -> None:
+    """feed_argv | argv, both stopped at the timeout. Only the second one's result
+    counts: the first may end on a broken pipe when the second needs no more."""
+    with tempfile.TemporaryFile() as feed_err, tempfile.TemporaryFile() as err:
+        try:
+            feeder = subprocess.Popen(
+                feed_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=feed_err,
+                env=_ENV,
+            )  # fmt: skip
+        except OSError as exc:
+            raise FFmpegError(f"cannot run ffmpeg: {exc.strerror or exc}") from None
+        assert feeder.stdout is not None
+        try:
+            main = subprocess.Popen(
+                argv, stdin=feeder.stdout, stdout=subprocess.DEVNULL, stderr=err, env=_ENV
+            )
+        except OSError as exc:
+            feeder.kill()
+            feeder.wait()
+            raise FFmpegError(f"cannot run ffmpeg: {exc.strerror or exc}") from None
+        finally:
+            feeder.stdout.close()  # the second process holds its own copy
+        try:
+            main.wait(timeout)
+            feeder.wait(10)
+        except subprocess.TimeoutExpired:
+            for proc in (main, feeder):
+                proc.kill()
+                proc.wait()
+            raise FFmpegTimeout(f"ffmpeg took longer than {timeout:g} s and was stopped") from None
+        if main.returncode != 0:
+            err.seek(0)
+            feed_err.seek(0)
+            raise FFmpegError(f"ffmpeg failed: {_tail(feed_err.read() + err.read())}")
 
 
 def make(args: list[str], dst: Path, *, timeout: float) -> Path:
@@ -137,7 +183,9 @@ def make_many(
     return [dst for _, dst in outputs]
 
 
-def make_dir(args: list[str], dst: Path, pattern: str, *, timeout: float) -> Path:
+def make_dir(
+    args: list[str], dst: Path, pattern: str, *, timeout: float, feed: list[str] | None = None
+) -> Path:
     """Run ffmpeg writing numbered files (`pattern`, e.g. "sheet%03d.jpg") into a new
     folder `dst`, atomically: a temporary folder renamed into place on success."""
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +193,7 @@ def make_dir(args: list[str], dst: Path, pattern: str, *, timeout: float) -> Pat
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        run([*args, "-y", src(tmp / pattern)], timeout=timeout)
+        run([*args, "-y", src(tmp / pattern)], timeout=timeout, feed=feed)
         if not any(tmp.iterdir()):
             raise FFmpegError("ffmpeg wrote nothing")
         old = dst.with_name(f".{dst.name}.{os.getpid()}.old")

@@ -255,8 +255,10 @@ def make_sprites(
     frame is decoded (-skip_frame noref). `keyframes` forces the choice.
     """
     interval = sprite_interval(duration)
+    gap_known = gop
     if keyframes is None:
         gap = _gap(src, duration, gop)
+        gap_known = gap
         if interval < gap <= 2 * interval:
             interval = float(math.ceil(gap - 0.01))
         keyframes = gap <= interval + 0.01
@@ -274,9 +276,21 @@ def make_sprites(
         _fit_width(width),
         f"tile={columns}x{rows}",
     ]
-    args = [*skip, "-i", ffmpeg.src(src), "-map", "0:V:0", "-vf", ",".join(chain)]
+    feed = None
+    if keyframes and gap_known is not None and 2 * gap_known <= interval:
+        # Keyframes denser than the tiles: the ones no tile uses are dropped before
+        # decoding (a stream copy through the noise filter keeps, of each interval,
+        # the keyframes in its first `gap` seconds: at least one, as no gap is longer).
+        keep = f"not(key)+gte(mod(pts*tb\\,{interval:g})\\,{gap_known:g})"
+        feed = ["-i", ffmpeg.src(src), "-map", "0:V:0", "-c", "copy"]
+        feed += ["-bsf:v", f"noise=drop={keep}", "-f", "nut", "pipe:1"]
+        args = [*skip, "-f", "nut", "-i", "pipe:0", "-map", "0:V:0", "-vf", ",".join(chain)]
+    else:
+        args = [*skip, "-i", ffmpeg.src(src), "-map", "0:V:0", "-vf", ",".join(chain)]
     limit = _limit(timeout, duration, 0.25 if keyframes else 3.0)
-    ffmpeg.make_dir([*args, "-q:v", str(qscale)], dst_dir, "sheet%03d.jpg", timeout=limit)
+    ffmpeg.make_dir(
+        [*args, "-q:v", str(qscale)], dst_dir, "sheet%03d.jpg", timeout=limit, feed=feed
+    )
     sheets = sorted(dst_dir.glob("sheet*.jpg"))
     with Image.open(sheets[0]) as img:
         tile_w, tile_h = img.width // columns, img.height // rows
