@@ -254,6 +254,7 @@ class Settings(BaseSettings):
     rescan_interval: int = Field(
         default=86_400,
         ge=0,
+        le=31_536_000,
         description="Seconds between full rescans, the watcher's safety net. 0 turns them off.",
     )
     hls_segment_seconds: int = Field(

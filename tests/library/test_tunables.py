@@ -37,6 +37,7 @@ def test_change_is_stored_validated_and_resettable(settings: Settings, engine: E
         ({"database_url": "sqlite://"}, "not a tunable"),
         ({"thumbnails_ext": ".png"}, "thumbnails_ext"),
         ({"watch": False, "rescan_interval": -1}, "rescan_interval"),  # all or nothing
+        ({"rescan_interval": 10**30}, "rescan_interval"),  # would overflow a timedelta
     ]:
         with pytest.raises(tunables.TunableError, match=why):
             tunables.change(engine, settings, bad)

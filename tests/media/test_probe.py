@@ -127,3 +127,13 @@ def test_old_rotate_tags_and_odd_rates() -> None:
     assert (info.width, info.height, info.rotation) == (1080, 1920, 90)
     assert info.fps == pytest.approx(29.97)
     assert info.container == "mov" and info.playable == "direct"
+
+
+@pytest.mark.parametrize("duration", ["inf", "nan", "1e12"])
+def test_an_impossible_duration_is_refused(duration: str) -> None:
+    data = {
+        "format": {"format_name": "matroska,webm", "duration": duration},
+        "streams": [{"codec_type": "video", "codec_name": "h264", "width": 64, "height": 36}],
+    }
+    with pytest.raises(ProbeError, match=r"impossible duration|no duration"):
+        read_probe(data, "x.mkv")

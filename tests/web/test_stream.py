@@ -326,6 +326,20 @@ def test_the_transcode_cap(lib: Lib, tmp_path: Path) -> None:
         assert results == {0: 200, 2: 200}
 
 
+def test_reading_keyframes_takes_a_transcode_slot(lib: Lib, tmp_path: Path) -> None:
+    """A playlist of a copyable video reads the whole file once: that work is capped too,
+    so many playlists at once cannot tie up the disk and the server's threads."""
+    item_id = lib.ids["long.mp4"]  # copied: its keyframes are listed first
+    stream._memo.clear()  # as a fresh process: nothing remembered
+    with client_for(lib, tmp_path, max_transcodes=1, transcode_wait_seconds=0.3) as client:
+        slot = settings_of(client).cache_dir / "hls" / ".slots" / "0.lock"
+        with held(slot):
+            resp = client.get(f"/api/v1/items/{item_id}/hls/index.m3u8")
+            assert resp.status_code == 503
+            assert "transcode slots are busy" in resp.json()["detail"]
+        assert client.get(f"/api/v1/items/{item_id}/hls/index.m3u8").status_code == 200
+
+
 def test_a_segment_another_process_makes_is_waited_for(lib: Lib, tmp_path: Path) -> None:
     item_id = lib.ids["clip.avi"]
     with client_for(lib, tmp_path) as client:

@@ -15,6 +15,7 @@ browser can play it:
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -81,6 +82,7 @@ class VideoInfo:
         return CONTENT_TYPES.get(self.container, "application/octet-stream")
 
 
+MAX_DURATION = 7 * 86_400  # a week: anything longer is a broken header
 END_PACKETS = 300  # read after a seek to the end, to tell a file cut short
 
 
@@ -146,6 +148,8 @@ def read_probe(data: dict[str, Any], name: str = "") -> VideoInfo:
     duration = _number(fmt.get("duration")) or _number(video.get("duration"))
     if not duration or duration <= 0:
         raise ProbeError("the video has no duration (truncated or still being written?)")
+    if not math.isfinite(duration) or duration > MAX_DURATION:
+        raise ProbeError(f"the video claims an impossible duration ({duration:g} s)")
     rotation = _rotation(video)
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if not width or not height:

@@ -68,7 +68,7 @@ from mediashelf.db.models import Root
 from mediashelf.library.cache import derived_relpath
 from mediashelf.library.paths import confine
 from mediashelf.media import ffmpeg, hls
-from mediashelf.media.ffmpeg import FFmpegError, FFmpegTimeout
+from mediashelf.media.ffmpeg import FFmpegError, FFmpegMissing, FFmpegTimeout
 from mediashelf.media.probe import CONTENT_TYPES
 from mediashelf.web.api.items import ItemId, _get, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
@@ -277,15 +277,25 @@ async def _keyframes(video: Video, settings: Settings) -> hls.Keyframes | None:
         try:
             found, keyframes = _read_keyframes(path)
             if not found:
+                # A pass over the whole file: it takes a transcode slot like a segment,
+                # so many playlists at once cannot tie up the disk and the thread pool.
+                slot = await _take_slot(settings, None)
+                if slot is None:
+                    raise _busy(f"all {settings.max_transcodes} transcode slots are busy")
                 data: dict[str, Any]
                 try:
                     keyframes = await anyio.to_thread.run_sync(
                         hls.scan_keyframes, video.path, timeout
                     )
                     data = {"start": keyframes.start, "times": list(keyframes.times)}
+                except (FFmpegTimeout, FFmpegMissing):
+                    # A slow disk, or no ffprobe: not the file's fault, so not remembered.
+                    raise _busy("the video's keyframes could not be read yet") from None
                 except FFmpegError as exc:
                     log.warning("%s: keyframes not listed, will encode: %s", video.path, exc)
                     data = {"error": str(exc)}
+                finally:
+                    os.close(slot)
                 _write_atomic(path, json.dumps(data).encode())
         finally:
             os.close(lock)
