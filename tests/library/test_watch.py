@@ -322,6 +322,11 @@ def test_out_of_inotify_falls_back_to_polling(
         factory.jpeg(media / "a.jpg", seed=1)
         wait_for(lambda: calls.batches, what="a batch by polling")
     assert calls.paths() == [[str(media / "a.jpg")]]
+    if f"watching {media} (inotify)" in caplog.text:
+        # Another process of this user gave an instance back at the very moment the
+        # watcher asked for one: the precondition (none left) did not hold. Rare, but
+        # on a busy machine it happens; the fallback itself was not exercised.
+        pytest.skip("an inotify instance came free before the watcher started")
     assert "polling it instead" in caplog.text
     assert f"watching {media} (polling)" in caplog.text
 
