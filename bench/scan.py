@@ -36,12 +36,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import xxhash
-from benchlib import run_in_temp
+from benchlib import fresh_engine, run_in_temp, table, verdict
 from PIL import Image, ImageFilter
 from sqlalchemy import Engine
 
 from mediashelf.config import Settings
-from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.library import scan as scan_mod
 from mediashelf.library.scan import scan
 
@@ -168,25 +167,6 @@ def make_settings(tmp: Path, name: str, media: Path) -> Settings:
         data_dir=tmp / "data",
         _env_file=None,
     )
-
-
-def fresh_engine(settings: Settings) -> Engine:
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    return engine
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    head = ("metric", "ours", "baseline", "ratio (wall)", "ratio (CPU)", "goal", "met?")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*r) for r in rows]
-    return "\n".join(lines)
-
-
-def verdict(ok_wall: bool, ok_cpu: bool) -> str:
-    return f"{'yes' if ok_wall else 'NO'} / {'yes' if ok_cpu else 'NO'}"
 
 
 def main() -> int:

@@ -35,12 +35,11 @@ from pathlib import Path
 from statistics import mean, median
 from typing import Any
 
-from benchlib import run_in_temp
+from benchlib import fresh_engine, run_in_temp, table, verdict
 from PIL import Image, ImageChops, ImageFilter, ImageOps
-from sqlalchemy import Engine
 
 from mediashelf.config import Settings
-from mediashelf.db.engine import make_engine, upgrade
+from mediashelf.db.engine import make_engine
 from mediashelf.jobs.batch import run_thumbnails
 from mediashelf.library.scan import scan
 from mediashelf.media import images
@@ -275,21 +274,6 @@ def make_settings(tmp: Path, part: int, ext: str = ".webp") -> Settings:
     )
 
 
-def fresh_engine(settings: Settings) -> Engine:
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    return engine
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    head = ("metric", "ours", "baseline", "ratio (wall)", "ratio (CPU)", "goal", "met?")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*r) for r in rows]
-    return "\n".join(lines)
-
-
 def timed_run(settings: Settings, n: int) -> tuple[float, float]:
     """(wall, CPU) seconds for thumbs.run (forced: every image) over one part's database."""
     engine = make_engine(settings.db_url)
@@ -388,9 +372,6 @@ def run(tmp: Path, args: argparse.Namespace) -> None:
 
     def ips(name: str) -> str:
         return f"{n / wall[name]:.2f} img/s"
-
-    def verdict(ok_wall: bool, ok_cpu: bool) -> str:
-        return f"{'yes' if ok_wall else 'NO'} / {'yes' if ok_cpu else 'NO'}"
 
     def row_naive(label: str, name: str) -> tuple[str, ...]:
         rw, rc = wall["naive"] / wall[name], cpu["naive"] / cpu[name]

@@ -50,7 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import run_in_temp
+from benchlib import run_in_temp, table
 from PIL import Image
 
 from mediashelf.media import ffmpeg, video
@@ -181,14 +181,6 @@ def best(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     while len(times) < runs and times[0][0] < 2:
         times.append(timed(fn))
     return min(times)
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    head = ("metric", "ours", "baseline", "ratio (wall)", "ratio (CPU)", "goal", "met?")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
-    return "\n".join(lines + [fmt.format(*r) for r in rows])
 
 
 def row(

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from mediashelf.config import Settings
 from mediashelf.jobs.queue import Jobs
-from mediashelf.jobs.store import BACKGROUND, USER, NewJob
+from mediashelf.jobs.store import USER, NewJob
 
 REDIS_URL = os.environ.get("MEDIASHELF_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -61,4 +61,3 @@ def test_a_raised_priority_is_sent_again(jobs: Jobs) -> None:
     )
     assert (again, created, created_again) == (first, True, False)
     assert _job_ids(jobs)[0] == first  # the raised copy jumps the queue
-    assert BACKGROUND < USER

@@ -12,9 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +40,7 @@ from mediashelf.web.api import stream
 from mediashelf.web.app import create_app
 from tests import factory
 from tests.conftest import make_settings
+from tests.serving import served
 
 pytestmark = pytest.mark.skipif(ffprobe_binary() is None, reason="no ffprobe on this machine")
 
@@ -404,20 +403,10 @@ def test_a_failing_hardware_encoder_falls_back_to_libx264(lib: Lib, tmp_path: Pa
 # -- real clients against `mediashelf serve` ------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(lib: Lib) -> Iterator[str]:
     """`mediashelf serve` over the library: gunicorn with two worker processes."""
-    port = _free_port()
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "MEDIA_DIR": str(lib.media),
         "DATA_DIR": str(lib.tmp / "data"),
         "CACHE_DIR": str(lib.tmp / "served-cache"),
@@ -427,27 +416,8 @@ def server(lib: Lib) -> Iterator[str]:
         "LOG_LEVEL": "warning",
         "HLS_SEGMENT_SECONDS": str(SEG),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mediashelf", "serve", "--no-worker", "-H", "127.0.0.1",
-         "-P", str(port)],
-        env=env, cwd=lib.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    with served(env, lib.tmp) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
 
 
 @pytest.mark.slow

@@ -4,11 +4,6 @@ seek bar shows sprite thumbnails; the gallery opens videos on the watch page."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +19,7 @@ from mediashelf.jobs.runner import run_job
 from mediashelf.media.ffmpeg import ffprobe_binary
 from tests import factory
 from tests.conftest import make_settings
+from tests.serving import served
 
 CHROMIUM = "/usr/bin/chromium"
 HLSJS = Path(__file__).parents[2] / "src/mediashelf/web/static/vendor/hls.min.js"
@@ -36,12 +32,6 @@ pytestmark = [
 
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "20"]
 HEVC = ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +49,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     while (task := jobs.huey.dequeue()) is not None:  # probe, posters, sprites, teasers
         run_job(jobs, task.args[0])
     engine.dispose()
-    port = _port()
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "MEDIA_DIR": str(media),
         "DATA_DIR": str(tmp / "data"),
         "CACHE_DIR": str(tmp / "cache"),
@@ -70,27 +58,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "LOG_LEVEL": "warning",
         "TEASER_LARGE_WIDTH": "0",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mediashelf", "serve", "--no-worker", "-P", str(port)],
-        env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    with served(env, tmp) as base:
         items = httpx.get(f"{base}/api/v1/items").json()["items"]
         yield {"base": base, "ids": {i["name"]: i["id"] for i in items}}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
 
 
 @pytest.fixture(scope="module")

@@ -22,11 +22,10 @@ from sqlalchemy import Engine, select
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Job
 from mediashelf.jobs import store
-from mediashelf.jobs.plans import preview_jobs, probe_jobs, quarantined, thumbnail_jobs
+from mediashelf.jobs.plans import preview_jobs, probe_jobs, thumbnail_jobs, thumbnail_plan
 from mediashelf.jobs.queue import Jobs
 from mediashelf.jobs.runner import Outcome, holder_is_dead, run_job
 from mediashelf.jobs.store import NewJob
-from mediashelf.library import thumbs
 
 log = logging.getLogger("mediashelf.worker")
 
@@ -49,10 +48,7 @@ def run_thumbnails(
     `progress(done, total)` as they land."""
     jobs = Jobs(settings, engine)
     settings = jobs.live.get()  # with changes made through the API, as the jobs will see
-    skip = frozenset() if force else quarantined(engine, "thumbnail")
-    fps = frozenset(k.removeprefix("thumbnail:") for k in skip)
-    _, skipped = thumbs.plan(engine, settings, force, skip=fps, kinds=kinds)
-    planned = thumbnail_jobs(engine, settings, force, priority=store.USER, kinds=kinds)
+    planned, skipped = thumbnail_plan(engine, settings, force, store.USER, kinds=kinds)
     return _report(jobs, _run_new(jobs, planned, progress), skipped)
 
 

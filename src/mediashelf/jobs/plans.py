@@ -41,20 +41,34 @@ def thumbnail_jobs(
 ) -> list[NewJob]:
     """A thumbnail job for each image (and probed video) that lacks thumbnails (all of
     them, if forced)."""
+    return thumbnail_plan(engine, settings, force, priority, only, kinds)[0]
+
+
+def thumbnail_plan(
+    engine: Engine,
+    settings: Settings,
+    force: bool = False,
+    priority: int = BACKGROUND,
+    only: list[int] | None = None,
+    kinds: tuple[str, ...] = ("image", "video"),
+) -> tuple[list[NewJob], int]:
+    """thumbnail_jobs, and how many items already have their thumbnails."""
     skip = frozenset() if force else quarantined(engine, "thumbnail")
     fps = frozenset(key.removeprefix("thumbnail:") for key in skip)
-    tasks, _ = thumbs.plan(engine, settings, force, skip=fps, only=only, kinds=kinds)
-    return [
+    tasks, made = thumbs.plan(engine, settings, force, skip=fps, only=only, kinds=kinds)
+    params = {"force": True} if force else None
+    jobs = [
         NewJob(
             "thumbnail",
             f"thumbnail:{task.fingerprint}",
             target="item",
             item_id=item_id,
-            params={"force": True} if force else None,
+            params=params,
             priority=priority,
         )
         for item_id, task in tasks
     ]
+    return jobs, made
 
 
 def _per_item(

@@ -9,8 +9,9 @@ so it can be retried, limited (JOB_LIMITS) and switched off on its own.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import update
 
@@ -22,6 +23,8 @@ from mediashelf.media import video
 from mediashelf.media.ffmpeg import FFmpegError, FFmpegMissing, FFmpegTimeout
 from mediashelf.media.images import Thumb
 from mediashelf.media.probe import ProbeError, probe_video
+
+T = TypeVar("T")
 
 
 class _Video(NamedTuple):
@@ -40,10 +43,15 @@ def _video(ctx: JobContext, probed: bool = True) -> _Video | str:
     return _Video(row.path, row.fingerprint, row.duration or 0.0)
 
 
-def _ffmpeg_errors(exc: FFmpegError) -> Exception:
-    """A timeout may pass (a loaded disk), a missing ffmpeg be installed: retried.
-    Anything else would fail again."""
-    return exc if isinstance(exc, (FFmpegTimeout, FFmpegMissing)) else Permanent(str(exc))
+def _ffmpeg(make: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a media/video function. A timeout may pass (a loaded disk) and a missing
+    ffmpeg be installed: retried. Any other ffmpeg failure would fail again: Permanent."""
+    try:
+        return make(*args, **kwargs)
+    except (FFmpegTimeout, FFmpegMissing):
+        raise
+    except FFmpegError as exc:
+        raise Permanent(str(exc)) from None
 
 
 def probe(ctx: JobContext) -> str:
@@ -79,10 +87,7 @@ def poster(ctx: JobContext, task: thumbs.ThumbTask) -> list[Thumb]:
     found = _video(ctx)
     if isinstance(found, str):
         raise Permanent(found)
-    try:
-        return video.make_poster(task.src, found.duration, task.targets, quality=task.quality)
-    except FFmpegError as exc:
-        raise _ffmpeg_errors(exc) from None
+    return _ffmpeg(video.make_poster, task.src, found.duration, task.targets, quality=task.quality)
 
 
 def _to_make(ctx: JobContext, kind: str) -> _Video | str:
@@ -105,10 +110,7 @@ def sprites(ctx: JobContext) -> str:
         return found
     s = ctx.settings
     dst = previews.sprites_dir(s, found.fingerprint)
-    try:
-        made = video.make_sprites(found.path, found.duration, dst, width=s.sprite_width)
-    except FFmpegError as exc:
-        raise _ffmpeg_errors(exc) from None
+    made = _ffmpeg(video.make_sprites, found.path, found.duration, dst, width=s.sprite_width)
     size = sum(sheet.stat().st_size for sheet in made.sheets)
     _record(
         ctx, found.fingerprint, "sprites", [Thumb(dst, made.tile_width, made.tile_height, size)]
@@ -122,16 +124,14 @@ def preview_strip(ctx: JobContext) -> str:
         return found
     s = ctx.settings
     dst = previews.strip_path(s, found.fingerprint)
-    try:
-        strip = video.make_preview_frames(
-            found.path,
-            found.duration,
-            dst,
-            count=s.preview_frame_count,
-            height=s.preview_frame_height,
-        )
-    except FFmpegError as exc:
-        raise _ffmpeg_errors(exc) from None
+    strip = _ffmpeg(
+        video.make_preview_frames,
+        found.path,
+        found.duration,
+        dst,
+        count=s.preview_frame_count,
+        height=s.preview_frame_height,
+    )
     thumb = Thumb(dst, strip.frame_width, strip.frame_height, dst.stat().st_size)
     _record(ctx, found.fingerprint, "previews", [thumb])
     return f"{len(strip.times)} frames"
@@ -144,16 +144,14 @@ def teaser(ctx: JobContext) -> str:
     s = ctx.settings
     widths = previews.teaser_widths(s).values()
     outputs = [(width, previews.teaser_path(s, found.fingerprint, width)) for width in widths]
-    try:
-        clips = video.make_teasers(
-            found.path,
-            found.duration,
-            outputs,
-            segments=s.teaser_segments,
-            segment_seconds=s.teaser_segment_seconds,
-        )
-    except FFmpegError as exc:
-        raise _ffmpeg_errors(exc) from None
+    clips = _ffmpeg(
+        video.make_teasers,
+        found.path,
+        found.duration,
+        outputs,
+        segments=s.teaser_segments,
+        segment_seconds=s.teaser_segment_seconds,
+    )
     made = [Thumb(c.path, c.width, c.height, c.path.stat().st_size) for c in clips]
     _record(ctx, found.fingerprint, "teaser", made)
     return ", ".join(f"{t.width}x{t.height}" for t in made)
