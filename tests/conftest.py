@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -105,6 +106,26 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture
 def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     app = create_app(settings)
-    with TestClient(app) as c:
+    with signed_in(app) as c:
         yield c
     app.state.engine.dispose()
+
+
+def add_key(app: FastAPI, role: str = "admin", scope: str | None = None) -> str:
+    """A user of `role` (no password, so nothing slow to hash) and an API key of
+    `scope` (default: the widest the role allows); returns the key."""
+    from mediashelf.auth import apikeys, users
+
+    scope = scope or {"admin": "admin", "member": "write", "viewer": "read"}[role]
+    with app.state.sessions() as db:
+        name = f"{role}-{scope}-{uuid.uuid4().hex[:6]}"
+        user = users.create(db, name, None, role)
+        return apikeys.create(db, user, "tests", scope)[1]
+
+
+@contextmanager
+def signed_in(app: FastAPI, role: str = "admin") -> Iterator[TestClient]:
+    """A TestClient whose requests carry an API key of a new user of `role`."""
+    with TestClient(app) as c:
+        c.headers["authorization"] = f"Bearer {add_key(app, role)}"
+        yield c

@@ -7,12 +7,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 
 def free_port() -> int:
@@ -24,9 +27,12 @@ def free_port() -> int:
 @contextmanager
 def served(settings_env: dict[str, str], cwd: Path) -> Iterator[str]:
     """`mediashelf serve --no-worker` on a free loopback port with these settings (plus
-    PATH); its base URL once /api/v1/health answers. Stopped with its whole group."""
+    PATH); its base URL once /api/v1/health answers. Stopped with its whole group.
+
+    AUTH is off unless the settings say otherwise: the server binds loopback, where
+    its clients (Chromium, ffmpeg) act as the built-in admin without logging in."""
     port = free_port()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **settings_env}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AUTH": "off", **settings_env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "mediashelf", "serve", "--no-worker", "-H", "127.0.0.1",
          "-P", str(port)],
@@ -48,3 +54,28 @@ def served(settings_env: dict[str, str], cwd: Path) -> Iterator[str]:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+
+
+@contextmanager
+def live_server(app: ASGIApp) -> Iterator[tuple[str, uvicorn.Server]]:
+    """`app` served by uvicorn in a thread on a free loopback port: (base URL, server).
+
+    For clients that TestClient cannot stand in for: endless streams (SSE) and
+    responses read only in part."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert not thread.is_alive(), "the server did not stop"

@@ -38,7 +38,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def ms(
-    env: dict[str, str], *args: str, cwd: Path | None = None
+    env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mediashelf", *args],
@@ -46,8 +46,18 @@ def ms(
         cwd=cwd or Path(env["DATA_DIR"]).parent,
         capture_output=True,
         text=True,
+        input=stdin,
         timeout=120,
     )
+
+
+def admin_key(env: dict[str, str]) -> str:
+    """An admin and an API key, made the way a new user would: with the CLI."""
+    made = ms(env, "user", "add", "admin", "--admin", "--password-stdin", stdin="a long secret\n")
+    assert made.returncode == 0, made.stderr
+    key = ms(env, "apikey", "create", "--user", "admin", "--name", "tests", "--scope", "admin")
+    assert key.returncode == 0, key.stderr
+    return key.stdout.strip()
 
 
 def test_scan_thumbs_manifest_from_the_command_line(env: dict[str, str]) -> None:
@@ -141,6 +151,7 @@ def served(
         fh.write(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 12)
         fh.truncate(64 * 1024 * 1024)
     assert ms(env, "scan").returncode == 0
+    key = admin_key(env)
     sock = tmp_path / "ms.sock"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mediashelf", "serve", "-S", str(sock)],
@@ -150,7 +161,10 @@ def served(
         stderr=subprocess.DEVNULL,
     )
     client = httpx.Client(
-        transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://ms", timeout=30
+        transport=httpx.HTTPTransport(uds=str(sock)),
+        base_url="http://ms",
+        timeout=30,
+        headers={"authorization": f"Bearer {key}"},
     )
     try:
         _wait_for(lambda: client.get("/api/v1/health").status_code == 200)
@@ -214,8 +228,10 @@ def test_server_on_host_and_port(env: dict[str, str], tmp_path: Path, args: list
     )
     try:
         _wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200)
-        page = httpx.get(f"http://127.0.0.1:{port}/")
-        assert page.status_code == 200 and "Mediashelf" in page.text
+        page = httpx.get(f"http://127.0.0.1:{port}/")  # not logged in: to the login page
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/"
+        login = httpx.get(f"http://127.0.0.1:{port}/login")
+        assert login.status_code == 200 and "Mediashelf" in login.text
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)

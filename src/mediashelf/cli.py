@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from mediashelf import __version__, logs
+from mediashelf.auth.gate import is_loopback_host
 from mediashelf.config import Settings, SettingsError, load_settings
 from mediashelf.db.engine import SchemaError, current_revision, head_revision, make_engine, upgrade
 
@@ -318,17 +319,48 @@ def _serve(
     if port:
         overrides["port"] = port
     settings, engine = _setup(**overrides)
-    engine.dispose()
     where = f"unix:{socket}" if socket else f"http://{settings.host}:{settings.port}"
     err.print(
         f"Mediashelf {__version__} on {where} · library: "
         f"{', '.join(str(p) for p in settings.media_dir)}"
     )
+    _auth_banner(
+        settings, engine, where, loopback=socket is None and is_loopback_host(settings.host)
+    )
+    engine.dispose()
     children = _companions(settings, worker)
     try:
         _run_web(settings, overrides, socket, dev)
     finally:
         _stop(children)
+
+
+def _auth_banner(settings: Settings, engine: Engine, where: str, loopback: bool) -> None:
+    """Refuse AUTH=off where strangers could reach it; say loudly who can get in."""
+    from sqlalchemy.orm import Session
+
+    from mediashelf.auth import users
+
+    if not settings.auth:
+        if not loopback and not settings.trusted_networks:
+            raise CliError(
+                "AUTH=off is allowed only when the server binds to loopback (HOST=127.0.0.1) "
+                "or with TRUSTED_NETWORKS set; turn AUTH on, or say which networks to trust",
+                2,
+            )
+        who = ", ".join(["this machine (loopback)", *settings.trusted_networks])
+        err.print(
+            f"[bold red]WARNING: AUTH=off: anyone on {escape(who)} uses Mediashelf as an "
+            "admin, without logging in.[/]"
+        )
+        return
+    with Session(engine) as db:
+        if users.needs_first_admin(db):
+            err.print(
+                f"[bold yellow]No account yet: open {where}/login to create the admin, or run "
+                "`mediashelf user add NAME --admin`. Until then, whoever reaches this server "
+                "first can create it.[/]"
+            )
 
 
 def _run_web(settings: Settings, overrides: dict[str, Any], socket: Path | None, dev: bool) -> None:
@@ -345,6 +377,7 @@ def _run_web(settings: Settings, overrides: dict[str, Any], socket: Path | None,
             port=settings.port,
             uds=str(socket) if socket else None,
             log_level=settings.log_level,
+            proxy_headers=False,  # TRUSTED_PROXIES are handled by web/security.py
         )
         return
     from mediashelf.web.server import run_production
@@ -509,6 +542,12 @@ def db_status() -> None:
 def version() -> None:
     """Print the version."""
     out.print(__version__)
+
+
+from mediashelf import cli_accounts  # noqa: E402  (it uses the helpers above)
+
+app.add_typer(cli_accounts.user_app, name="user")
+app.add_typer(cli_accounts.apikey_app, name="apikey")
 
 
 def main() -> None:

@@ -10,10 +10,12 @@ and the CLI hands it on. Nothing reads a global.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +33,7 @@ DEFAULT_IMAGE_EXTS = [
     ".heif",
     ".avif",
 ]
+ROLES = ("admin", "member", "viewer")
 DEFAULT_VIDEO_EXTS = [
     ".mp4",
     ".m4v",
@@ -60,6 +63,17 @@ def _split_list(value: Any, seps: tuple[str, ...] = (",", " ")) -> Any:
                 return [part.strip() for part in text.split(sep) if part.strip()]
         return [text] if text else []
     return value
+
+
+def _parse_pairs(value: str, hint: str) -> dict[str, str]:
+    """'a=1,b=2' as a dict."""
+    pairs = {}
+    for part in _split_list(value):
+        key, sep, val = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(hint)
+        pairs[key.strip()] = val.strip()
+    return pairs
 
 
 def _normalise_ext(ext: str) -> str:
@@ -333,6 +347,106 @@ class Settings(BaseSettings):
             "this many pixels."
         ),
     )
+    auth: bool = Field(
+        default=True,
+        description=(
+            "on: every page and API route but health and login needs a login or an API key. "
+            "off: requests from loopback (and from TRUSTED_NETWORKS) act as an admin without "
+            "logging in; allowed only when the server binds to loopback or TRUSTED_NETWORKS "
+            "is set."
+        ),
+    )
+    trusted_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "With AUTH=off: networks (CIDR, e.g. 192.168.1.0/24) whose clients act as an admin "
+            "without logging in. Everyone else must log in."
+        ),
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Reverse proxies (addresses or CIDR) whose X-Forwarded-For and X-Forwarded-Proto "
+            "headers are believed. From anyone else those headers are ignored."
+        ),
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Web origins (e.g. http://192.168.1.20:8080) whose pages may call the API from a "
+            "browser, with an API key. Empty: none."
+        ),
+    )
+    session_days: int = Field(
+        default=30, ge=1, le=3650, description="Days a login lasts before the user logs in again."
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "Mark the session cookie Secure (sent over HTTPS only). auto: when the request "
+            "came over HTTPS (X-Forwarded-Proto from TRUSTED_PROXIES counts)."
+        ),
+    )
+    login_attempts_per_ip: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Failed logins from one address within LOGIN_WINDOW before it must wait.",
+    )
+    login_attempts_per_user: int = Field(
+        default=5,
+        ge=1,
+        le=10_000,
+        description="Failed logins to one account within LOGIN_WINDOW before it must wait.",
+    )
+    login_window: int = Field(
+        default=900,
+        ge=1,
+        le=86_400,
+        description="Seconds over which failed logins are counted.",
+    )
+    oidc_issuer: str = Field(
+        default="",
+        description=(
+            "OpenID Connect provider's issuer URL (e.g. https://auth.example.com/realms/home). "
+            "Empty: no single sign-on, local logins only."
+        ),
+    )
+    oidc_client_id: str = Field(default="", description="OIDC client ID.")
+    oidc_client_secret: str = Field(default="", description="OIDC client secret.")
+    oidc_scopes: str = Field(
+        default="openid profile email", description="OIDC scopes asked for, space-separated."
+    )
+    oidc_name: str = Field(
+        default="Single sign-on", description="The label of the OIDC button on the login page."
+    )
+    oidc_role_claim: str = Field(
+        default="",
+        description=(
+            "ID-token claim (e.g. groups or roles) whose value(s) choose an OIDC user's role "
+            "through OIDC_ROLE_MAP at each login. Empty: roles are set in Mediashelf."
+        ),
+    )
+    oidc_role_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description=(
+            "Claim values to roles, e.g. 'mediashelf-admins=admin,family=member'. A role "
+            "name (admin, member, viewer) as a value maps to itself."
+        ),
+    )
+    oidc_default_role: Literal["viewer", "member", "admin", "none"] = Field(
+        default="viewer",
+        description=(
+            "Role of a new OIDC user whose claim maps to no role. none: such users are refused."
+        ),
+    )
+    public_url: str = Field(
+        default="",
+        description=(
+            "The address people use to reach Mediashelf (e.g. https://media.example.com), "
+            "for the OIDC callback. Empty: taken from each request."
+        ),
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level: debug, info, warning or error."
     )
@@ -350,13 +464,59 @@ class Settings(BaseSettings):
             import json
 
             return json.loads(value)
-        limits = {}
-        for part in _split_list(value):
-            kind, sep, number = part.partition("=")
-            if not sep or not kind.strip():
-                raise ValueError("write kind=number, e.g. thumbnail=2")
-            limits[kind.strip()] = number.strip()
-        return limits
+        return _parse_pairs(value, "write kind=number, e.g. thumbnail=2")
+
+    @field_validator("oidc_role_map", mode="before")
+    @classmethod
+    def _parse_role_map(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("{"):
+            import json
+
+            return json.loads(value)
+        return _parse_pairs(value, "write value=role, e.g. family=member")
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _check_role_map(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted({role for role in value.values() if role not in ROLES})
+        if bad:
+            raise ValueError(f"roles are admin, member or viewer (got {', '.join(bad)})")
+        return value
+
+    @field_validator("trusted_networks", "trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: Any) -> Any:
+        networks = _split_list(value)
+        if isinstance(networks, list):
+            for net in networks:
+                try:
+                    ipaddress.ip_network(str(net), strict=False)
+                except ValueError:
+                    raise ValueError(f"{net!r} is not an address or network (CIDR)") from None
+        return networks
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        origins = _split_list(value)
+        if isinstance(origins, list):
+            for origin in origins:
+                parts = urlsplit(str(origin))
+                if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc:
+                    raise ValueError(f"{origin!r} is not an origin such as http://host:port")
+                if parts.path not in ("", "/") or parts.query or parts.fragment:
+                    raise ValueError(f"{origin!r} is not an origin: no path, please")
+            return [str(origin).rstrip("/") for origin in origins]
+        return origins
+
+    @field_validator("oidc_issuer", "public_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("job_limits")
     @classmethod
@@ -403,6 +563,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "THUMBNAIL_SIZE_SMALL < THUMBNAIL_SIZE_MEDIUM < THUMBNAIL_SIZE_LARGE is required"
             )
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise ValueError("OIDC_ISSUER and OIDC_CLIENT_ID are set together, or neither")
         overlap = set(self.image_exts) & set(self.video_exts)
         if overlap:
             raise ValueError(f"IMAGE_EXTS and VIDEO_EXTS share {sorted(overlap)}")
@@ -422,6 +584,10 @@ class Settings(BaseSettings):
     def root_paths(self) -> list[str]:
         """The real paths of the MEDIA_DIR roots: how the roots table names them."""
         return [os.path.realpath(root) for root in self.media_dir]
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def db_url(self) -> str:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.jobs.batch import run_thumbnails
 from mediashelf.library import manifest
 from mediashelf.library.scan import scan
 from mediashelf.web.app import create_app
 from tests import factory
-from tests.conftest import make_settings
+from tests.conftest import make_settings, signed_in
 
 
 def test_removed_root_is_hidden_but_kept(tmp_path: Path, db_url: str) -> None:
@@ -26,7 +24,7 @@ def test_removed_root_is_hidden_but_kept(tmp_path: Path, db_url: str) -> None:
     try:
         scan(engine, both)
         app = create_app(both)
-        with TestClient(app) as client:
+        with signed_in(app) as client:
             items = {i["path"]: i for i in client.get("/api/v1/items").json()["items"]}
         app.state.engine.dispose()
         assert set(items) == {"k.jpg", "d.jpg"}
@@ -38,7 +36,7 @@ def test_removed_root_is_hidden_but_kept(tmp_path: Path, db_url: str) -> None:
         assert made == {items["k.jpg"]["fingerprint"]}
 
         app = create_app(only)
-        with TestClient(app) as client:
+        with signed_in(app) as client:
             listed = [i["path"] for i in client.get("/api/v1/items").json()["items"]]
             assert listed == ["k.jpg"]
             assert client.get("/api/v1/items/count").json() == {"count": 1}
@@ -60,7 +58,7 @@ def test_removed_root_is_hidden_but_kept(tmp_path: Path, db_url: str) -> None:
 
         # Put back, everything is there again, same ids.
         app = create_app(both)
-        with TestClient(app) as client:
+        with signed_in(app) as client:
             again = {i["path"]: i["id"] for i in client.get("/api/v1/items").json()["items"]}
         app.state.engine.dispose()
         assert again == {p: i["id"] for p, i in items.items()}

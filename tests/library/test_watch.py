@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import watchfiles
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from mediashelf.config import Settings
@@ -30,7 +29,7 @@ from mediashelf.library.scan import scan, scan_paths
 from mediashelf.library.watch import ChangeFilter, mount_table, plan, watch
 from mediashelf.web.app import create_app
 from tests import factory
-from tests.conftest import make_settings
+from tests.conftest import make_settings, signed_in
 
 DEBOUNCE_MS = 300
 
@@ -397,7 +396,7 @@ def test_the_watch_command_puts_new_files_in_the_api(tmp_path: Path, media: Path
         factory.jpeg(media / "new.jpg", seed=7)
         settings = make_settings(tmp_path, media, f"sqlite:///{db}")
         app = create_app(settings)
-        with TestClient(app) as client:
+        with signed_in(app) as client:
 
             def listed() -> bool:
                 return [i["path"] for i in client.get("/api/v1/items").json()["items"]] == [

@@ -18,7 +18,7 @@ from mediashelf.config import Settings
 from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.library.scan import scan
 from mediashelf.web.app import create_app
-from tests.conftest import fresh_pg_database, make_settings
+from tests.conftest import fresh_pg_database, make_settings, signed_in
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -51,7 +51,7 @@ def scanned_library(
     scan(engine, settings)
     app = create_app(settings)
     try:
-        with TestClient(app) as client:
+        with signed_in(app) as client:
             yield client, settings
     finally:
         app.state.engine.dispose()
@@ -71,17 +71,26 @@ class RawResponse:
 
 
 def raw_request(
-    app: ASGIApp,
+    target: ASGIApp | TestClient,
     raw_path: bytes,
     query: bytes = b"",
     method: str = "GET",
     headers: dict[str, str] | None = None,
+    peer: str = "127.0.0.1",
 ) -> RawResponse:
     """Send a request whose path reaches the app exactly as a server would pass it.
 
     httpx removes `..` segments and Starlette's TestClient percent-decodes the
     path twice; uvicorn does neither: it decodes the raw path once. So do we.
+    Given a TestClient, the request goes to its app with its Authorization header.
     """
+    headers = dict(headers or {})
+    if isinstance(target, TestClient):
+        app: ASGIApp = target.app
+        if "authorization" in target.headers:
+            headers.setdefault("authorization", target.headers["authorization"])
+    else:
+        app = target
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -93,8 +102,8 @@ def raw_request(
         "root_path": "",
         "query_string": query,
         "headers": [(b"host", b"testserver")]
-        + [(k.lower().encode(), v.encode("latin-1")) for k, v in (headers or {}).items()],
-        "client": ("127.0.0.1", 50000),
+        + [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()],
+        "client": (peer, 50000),
         "server": ("testserver", 80),
     }
     messages: list[Message] = []

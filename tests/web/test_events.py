@@ -7,7 +7,6 @@ test runs uvicorn in a thread on a free port and reads with httpx.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,8 @@ from mediashelf.config import Settings
 from mediashelf.library import events
 from mediashelf.web.api import events as events_api
 from mediashelf.web.app import create_app
+from tests.conftest import add_key
+from tests.serving import live_server
 
 TIMEOUT = httpx.Timeout(5.0)  # no read waits longer: a broken stream fails, never hangs
 
@@ -32,33 +33,22 @@ TIMEOUT = httpx.Timeout(5.0)  # no read waits longer: a broken stream fails, nev
 class Live:
     url: str
     app: FastAPI
+    key: str
     server: uvicorn.Server
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=TIMEOUT)
+        headers = {"authorization": f"Bearer {self.key}"}
+        return httpx.Client(base_url=self.url, timeout=TIMEOUT, headers=headers)
 
 
 @pytest.fixture
 def live(settings: Settings, engine: Engine) -> Iterator[Live]:
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=5
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Live(f"http://127.0.0.1:{port}", app, server)
+        with live_server(app) as (url, server):
+            yield Live(url, app, add_key(app, "admin"), server)
     finally:
-        server.should_exit = True
-        thread.join(10)
         app.state.engine.dispose()
-    assert not thread.is_alive(), "the server did not stop"
 
 
 class Reader:
@@ -204,7 +194,7 @@ def test_bad_resume_points_are_refused(
 ) -> None:
     with live.client() as client:
         resp = client.get("/api/v1/events", headers=headers, params=params)
-    assert resp.status_code == 422, resp.text
+    assert resp.status_code == 400, resp.text
     assert resp.headers["content-type"] == "application/json"
 
 

@@ -39,7 +39,7 @@ from mediashelf.media.ffmpeg import ffmpeg_binary, ffprobe_binary
 from mediashelf.web.api import stream
 from mediashelf.web.app import create_app
 from tests import factory
-from tests.conftest import make_settings
+from tests.conftest import make_settings, signed_in
 from tests.serving import served
 
 pytestmark = pytest.mark.skipif(ffprobe_binary() is None, reason="no ffprobe on this machine")
@@ -122,7 +122,7 @@ def client_for(lib: Lib, tmp: Path, **extra: Any) -> Iterator[TestClient]:
     settings = make_settings(lib.tmp, lib.media, lib.db_url, **values)
     app = create_app(settings)
     try:
-        with TestClient(app) as client:
+        with signed_in(app) as client:
             yield client
     finally:
         app.state.engine.dispose()

@@ -24,7 +24,7 @@ from mediashelf.web.api.items import item_json
 from mediashelf.web.app import create_app
 from mediashelf.web.streaming import parse_range
 from tests import factory
-from tests.conftest import make_settings
+from tests.conftest import make_settings, signed_in
 from tests.web.conftest import all_items, item_by_path, raw_request, scanned_library
 
 # -- parse_range, directly ----------------------------------------------------
@@ -111,7 +111,7 @@ def lib(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             tmp, tmp / "media", module_db_url, accel_redirect_prefix="/_protected/"
         )
         accel_app = create_app(accel_settings)
-        with TestClient(accel_app) as accel:
+        with signed_in(accel_app) as accel:
             yield Library(client, accel, tmp / "media", items)
         accel_app.state.engine.dispose()
 
@@ -222,7 +222,7 @@ def test_range_requests(
 
 def test_range_with_non_ascii_digits_is_ignored(lib: Library, photo: Photo) -> None:
     # Sent raw: TestClient would re-encode the header as UTF-8. '²'.isdigit() is True.
-    resp = raw_request(lib.client.app, photo.url.encode(), headers={"range": "bytes=\u00b2-5"})
+    resp = raw_request(lib.client, photo.url.encode(), headers={"range": "bytes=\u00b2-5"})
     assert (resp.status, resp.body) == (200, photo.data)
 
 

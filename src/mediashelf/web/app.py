@@ -11,18 +11,40 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from mediashelf import __version__
+from mediashelf.auth.gate import Gate
 from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
 from mediashelf.jobs.queue import Jobs
-from mediashelf.web.api import admin, events, health, items, media, previews, stream, thumbnails
+from mediashelf.web.api import (
+    admin,
+    auth,
+    events,
+    health,
+    items,
+    media,
+    oidc,
+    previews,
+    stream,
+    thumbnails,
+    users,
+)
 from mediashelf.web.api import settings as settings_api
+from mediashelf.web.security import (
+    LoginRequired,
+    ProxyHeaders,
+    SecurityHeaders,
+    access,
+    authorize,
+    login_redirect,
+)
 
 log = logging.getLogger("mediashelf.web")
 
@@ -35,34 +57,20 @@ PAGE_CSP = (
 )
 
 
-class SecurityHeaders:
-    """Adds nosniff to every response (pure ASGI: no per-request task)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-content-type-options", b"nosniff"),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 async def _validation_error(_request: Request, exc: Exception) -> Response:
-    """FastAPI's 422, made safe for any input: its own handler echoes the input back and
-    fails with a 500 on a string it cannot encode (a lone surrogate in JSON)."""
+    """A bad request: 400 when only the query string or headers are wrong (an unknown
+    sort or filter value, a limit out of range), 422 for a body or path that does not
+    validate.
+
+    FastAPI's own handler echoes the input back and fails with a 500 on a string it
+    cannot encode (a lone surrogate in JSON); this one cannot.
+    """
     assert isinstance(exc, RequestValidationError)
-    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=repr)
-    return Response(body, status_code=422, media_type="application/json")
+    errors = exc.errors()
+    in_request_line = all(e.get("loc", ("",))[0] in ("query", "header") for e in errors)
+    status = 400 if errors and in_request_line else 422
+    body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True, default=repr)
+    return Response(body, status_code=status, media_type="application/json")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,16 +86,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Mediashelf",
         version=__version__,
         description="A self-hosted library server for your own photos and videos.",
-        docs_url="/docs",
+        openapi_url=None,  # served below, behind the login like everything else
+        docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(authorize)],  # every route: its declared access level
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(LoginRequired, login_redirect)
     app.state.settings = settings
+    app.state.gate = Gate(settings, engine)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.jobs = Jobs(settings, engine)  # web requests queue work, never do it
     app.state.live = app.state.jobs.live  # settings in force, with the database's changes
     app.include_router(health.router, prefix="/api/v1")
+    app.include_router(auth.router, prefix="/api/v1")
+    app.include_router(users.router, prefix="/api/v1")
+    app.include_router(oidc.router, prefix="/api/v1")
     app.include_router(items.router, prefix="/api/v1")
     app.include_router(stream.router, prefix="/api/v1")
     app.include_router(thumbnails.router, prefix="/api/v1")
@@ -101,25 +116,60 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     static = resources.files("mediashelf.web") / "static"
     page = (static / "gallery.html").read_text()
     watch = (static / "watch.html").read_text()
-    names = ("gallery.js", "gallery.css", "watch.js", "watch.css", "vendor/hls.min.js")
+    login = (static / "login.html").read_text()
+    names = (
+        "gallery.js",
+        "gallery.css",
+        "watch.js",
+        "watch.css",
+        "login.js",
+        "login.css",
+        "session.js",
+        "vendor/hls.min.js",
+    )
     assets = {name: (static / name).read_bytes() for name in names if (static / name).is_file()}
+    page_headers = {"content-security-policy": PAGE_CSP, "cache-control": "no-cache"}
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", include_in_schema=False, openapi_extra=access("read", page=True))
     def gallery() -> HTMLResponse:
-        return HTMLResponse(page, headers={"content-security-policy": PAGE_CSP})
+        return HTMLResponse(page, headers=page_headers)
 
-    @app.get("/watch/{item_id}", include_in_schema=False)
+    @app.get("/watch/{item_id}", include_in_schema=False, openapi_extra=access("read", page=True))
     def watch_page(item_id: items.ItemId) -> HTMLResponse:
         """The watch page; it loads the item from the API itself."""
-        return HTMLResponse(watch, headers={"content-security-policy": PAGE_CSP})
+        return HTMLResponse(watch, headers=page_headers)
 
-    @app.get("/static/{name:path}", include_in_schema=False)
+    @app.get("/login", include_in_schema=False, openapi_extra=access("public"))
+    def login_page() -> HTMLResponse:
+        """The login page; while no user exists, the first-run page that makes the admin."""
+        return HTMLResponse(login, headers=page_headers)
+
+    @app.get("/openapi.json", include_in_schema=False, openapi_extra=access("read"))
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, openapi_extra=access("read", page=True))
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Mediashelf API")
+
+    @app.get("/static/{name:path}", include_in_schema=False, openapi_extra=access("public"))
     def asset(name: str) -> Response:
         if name not in assets:  # a fixed set: nothing else under static/ is reachable
             raise items.not_found("file")
         media_type = "text/javascript" if name.endswith(".js") else "text/css"
         return Response(assets[name], media_type=media_type, headers={"cache-control": "no-cache"})
 
-    app.add_middleware(thumbnails.ThumbnailFastPath, live=app.state.live)
-    app.add_middleware(SecurityHeaders)  # added last: outermost, so it covers the fast path
+    # Middleware runs outermost first: the last added is the first to see a request.
+    app.add_middleware(thumbnails.ThumbnailFastPath, live=app.state.live, gate=app.state.gate)
+    app.add_middleware(ProxyHeaders, trusted=settings.trusted_proxies)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "x-api-key", "content-type", "range", "last-event-id"],
+            expose_headers=["content-range", "accept-ranges", "content-length", "etag"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)  # outermost, so it covers the fast path
     return app

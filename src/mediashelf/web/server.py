@@ -73,6 +73,9 @@ def run_production(settings: Settings, overrides: dict[str, Any], socket: Path |
         "errorlog": "-",
         "loglevel": settings.log_level,
         "post_fork": _die_with_master,
+        # X-Forwarded-* are believed only from TRUSTED_PROXIES, by our own middleware
+        # (web/security.py); gunicorn and uvicorn would trust 127.0.0.1 by default.
+        "forwarded_allow_ips": "",
         # gunicorn 27's control socket lives in ~/.gunicorn and is shared by every
         # server of the user; `mediashelf reload` uses plain signals instead.
         "control_socket_disable": True,

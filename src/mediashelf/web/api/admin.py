@@ -35,6 +35,7 @@ from mediashelf.library import thumbs
 from mediashelf.library.paths import confine, is_inside
 from mediashelf.library.roots import in_library
 from mediashelf.web.deps import DbDep, JobsDep, SettingsDep
+from mediashelf.web.security import access
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -150,7 +151,7 @@ def _scan_paths(settings: Settings, raw: str) -> list[str]:
     return found
 
 
-@router.post("/rescan", status_code=202)
+@router.post("/rescan", openapi_extra=access("admin"), status_code=202)
 def rescan(
     settings: SettingsDep, jobs: JobsDep, db: DbDep, body: RescanRequest | None = None
 ) -> Any:
@@ -260,7 +261,7 @@ def _thumbnail_jobs_for(
     return out, skipped
 
 
-@router.post("/generate", status_code=202)
+@router.post("/generate", openapi_extra=access("admin"), status_code=202)
 def generate(
     body: GenerateRequest, settings: SettingsDep, jobs: JobsDep, db: DbDep
 ) -> dict[str, Any]:
@@ -298,7 +299,7 @@ def generate(
 # -- jobs ------------------------------------------------------------------------
 
 
-@router.get("/jobs")
+@router.get("/jobs", openapi_extra=access("admin"))
 def list_jobs(
     db: DbDep,
     status: Annotated[
@@ -328,12 +329,12 @@ def list_jobs(
     return {"jobs": [job_json(j) for j in page], "next_cursor": next_cursor}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", openapi_extra=access("admin"))
 def get_job(job_id: JobId, db: DbDep) -> dict[str, Any]:
     return job_json(_job_or_404(db, job_id))
 
 
-@router.post("/jobs/retry-failed")
+@router.post("/jobs/retry-failed", openapi_extra=access("admin"))
 def retry_failed(
     jobs: JobsDep,
     kind: Annotated[JobKind | None, Query(description="Only failed jobs of this kind")] = None,
@@ -350,7 +351,7 @@ def retry_failed(
     return {"retried": len(back), "jobs": [job_id for job_id, _ in back]}
 
 
-@router.post("/jobs/{job_id}/cancel")
+@router.post("/jobs/{job_id}/cancel", openapi_extra=access("admin"))
 def cancel_job(job_id: JobId, jobs: JobsDep, db: DbDep) -> dict[str, Any]:
     """Cancel a queued or running job; a running one stops at its next progress report."""
     cancelled = store.cancel(jobs.engine, job_id)
@@ -362,7 +363,7 @@ def cancel_job(job_id: JobId, jobs: JobsDep, db: DbDep) -> dict[str, Any]:
     return job_json(job)
 
 
-@router.post("/jobs/{job_id}/retry")
+@router.post("/jobs/{job_id}/retry", openapi_extra=access("admin"))
 def retry_job(job_id: JobId, jobs: JobsDep, db: DbDep) -> dict[str, Any]:
     """Queue a failed or cancelled job again, attempts reset."""
     try:
@@ -395,20 +396,20 @@ def _queue(jobs: JobsDep) -> dict[str, Any]:
     return {"paused": store.is_paused(jobs.engine), "kinds": depth}
 
 
-@router.get("/queue")
+@router.get("/queue", openapi_extra=access("admin"))
 def queue(jobs: JobsDep) -> dict[str, Any]:
     """Jobs queued, running and failed, per kind; and whether the queue is paused."""
     return _queue(jobs)
 
 
-@router.post("/pause")
+@router.post("/pause", openapi_extra=access("admin"))
 def pause(jobs: JobsDep) -> dict[str, Any]:
     """Soft pause: running jobs finish, workers start no new ones until resumed."""
     store.set_paused(jobs.engine, True)
     return _queue(jobs)
 
 
-@router.post("/resume")
+@router.post("/resume", openapi_extra=access("admin"))
 def resume(jobs: JobsDep) -> dict[str, Any]:
     store.set_paused(jobs.engine, False)
     return _queue(jobs)

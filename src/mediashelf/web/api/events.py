@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from mediashelf.library import events
+from mediashelf.web.security import access
 
 router = APIRouter(tags=["events"])
 log = logging.getLogger("mediashelf.web")
@@ -49,7 +50,7 @@ def _resume_id(header: str | None, since: int | None) -> int | None:
     if header is not None and header.strip():
         value = header.strip()
         if not _DIGITS.fullmatch(value) or int(value) > MAX_ID:
-            raise HTTPException(422, "Last-Event-ID must be an event id sent by this stream")
+            raise HTTPException(400, "Last-Event-ID must be an event id sent by this stream")
         return int(value)
     return since
 
@@ -99,6 +100,7 @@ async def _stream(request: Request, engine: Engine, last: int) -> AsyncIterator[
 
 @router.get(
     "/events",
+    openapi_extra=access("read"),
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "The event stream"}},
 )

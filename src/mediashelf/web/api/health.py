@@ -11,11 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mediashelf import __version__
 from mediashelf.web.deps import DbDep
+from mediashelf.web.security import access
 
 router = APIRouter()
 
 
-@router.get("/health", tags=["system"])
+@router.get("/health", openapi_extra=access("public"), tags=["system"])
 def health(db: DbDep) -> Any:
     try:
         db.execute(text("SELECT 1"))

@@ -20,6 +20,7 @@ from mediashelf.library.paths import confine
 from mediashelf.library.roots import in_library
 from mediashelf.media.sniff import is_scriptable
 from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.security import access
 from mediashelf.web.streaming import send_file
 
 router = APIRouter(tags=["items"])
@@ -182,7 +183,7 @@ def clean_folder(folder: str) -> str:
     return norm
 
 
-@router.get("/items")
+@router.get("/items", openapi_extra=access("read"))
 def list_items(
     db: DbDep,
     settings: SettingsDep,
@@ -232,7 +233,7 @@ def list_items(
     return {"items": [item_json(i, settings) for i in page], "next_cursor": next_cursor}
 
 
-@router.get("/items/count")
+@router.get("/items/count", openapi_extra=access("read"))
 def count_items(db: DbDep, settings: SettingsDep, kind: Kind | None = None) -> dict[str, int]:
     query = (
         select(func.count()).select_from(Item).where(Item.status == "present", in_library(settings))
@@ -242,7 +243,7 @@ def count_items(db: DbDep, settings: SettingsDep, kind: Kind | None = None) -> d
     return {"count": db.execute(query).scalar_one()}
 
 
-@router.get("/items/{item_id}")
+@router.get("/items/{item_id}", openapi_extra=access("read"))
 def get_item(item_id: ItemId, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     return item_json(_get(db, settings, item_id), settings)
 
@@ -281,14 +282,14 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
 
 
 # GET and HEAD as two routes: one api_route gives both the same OpenAPI operationId.
-@router.get("/items/{item_id}/original")
-@router.head("/items/{item_id}/original")
+@router.get("/items/{item_id}/original", openapi_extra=access("read"))
+@router.head("/items/{item_id}/original", openapi_extra=access("read"))
 def get_original(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
     return original_response(request, db, settings, _get(db, settings, item_id))
 
 
-@router.get("/items/{item_id}/thumbnail/{size}", status_code=307)
+@router.get("/items/{item_id}/thumbnail/{size}", openapi_extra=access("read"), status_code=307)
 def item_thumbnail(
     item_id: ItemId, size: ThumbSize, db: DbDep, settings: SettingsDep
 ) -> RedirectResponse:

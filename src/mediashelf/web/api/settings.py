@@ -12,18 +12,19 @@ from typing import Any
 from fastapi import APIRouter, Body, HTTPException, Request
 
 from mediashelf.library import tunables
+from mediashelf.web.security import access
 
 router = APIRouter(tags=["admin"])
 
 
-@router.get("/admin/settings")
+@router.get("/admin/settings", openapi_extra=access("admin"))
 def list_settings(request: Request) -> dict[str, Any]:
     """Each tunable setting: value in force, default (from the environment), help text."""
     live: tunables.LiveSettings = request.app.state.live
     return {"settings": tunables.describe(live.engine, live.base)}
 
 
-@router.patch("/admin/settings")
+@router.patch("/admin/settings", openapi_extra=access("admin"))
 def change_settings(
     request: Request,
     changes: dict[str, Any] = Body(

@@ -24,6 +24,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mediashelf.auth.access import allows
+from mediashelf.auth.gate import Gate, KeyRefused
 from mediashelf.config import Settings
 from mediashelf.jobs import store
 from mediashelf.jobs.queue import Jobs
@@ -31,6 +33,7 @@ from mediashelf.library.cache import is_fingerprint, thumbnail_path
 from mediashelf.library.tunables import LiveSettings
 from mediashelf.web.api.items import ThumbSize, not_found
 from mediashelf.web.deps import SettingsDep
+from mediashelf.web.security import access, client_address, credentials
 from mediashelf.web.streaming import IMMUTABLE, etag_matches, send_file
 
 router = APIRouter(tags=["items"])
@@ -46,8 +49,8 @@ def locate(settings: Settings, fingerprint: str, size: str) -> tuple[Path, str, 
     return thumbnail_path(settings.cache_dir, fingerprint, px, ext), etag, MEDIA_TYPES[ext]
 
 
-@router.get("/thumbnails/{fingerprint}/{size}")
-@router.head("/thumbnails/{fingerprint}/{size}")
+@router.get("/thumbnails/{fingerprint}/{size}", openapi_extra=access("read"))
+@router.head("/thumbnails/{fingerprint}/{size}", openapi_extra=access("read"))
 async def thumbnail(
     fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep
 ) -> Response:
@@ -91,20 +94,26 @@ class ThumbnailFastPath:
     """Serves a plain GET of an existing thumbnail before FastAPI sees it.
 
     Anything else (HEAD, conditional requests, a missing file, nginx mode)
-    goes on to the FastAPI route above. When authentication arrives, it must
-    be checked here too.
+    goes on to the FastAPI route above, and so does a request this layer
+    cannot let through (not logged in, a refused key, a key in the URL): the
+    route's own checks then answer it.
     """
 
-    def __init__(self, app: ASGIApp, live: LiveSettings) -> None:
+    def __init__(self, app: ASGIApp, live: LiveSettings, gate: Gate) -> None:
         self.app = app
         self.live = live
+        self.gate = gate
         self.enabled = not live.base.accel_redirect_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = None
         if self.enabled and scope["type"] == "http" and scope["method"] == "GET":
             match = _FAST.fullmatch(scope["path"])
-        if match is None or any(name == b"if-none-match" for name, _ in scope["headers"]):
+        if (
+            match is None
+            or any(name == b"if-none-match" for name, _ in scope["headers"])
+            or not self._allowed(scope)
+        ):
             await self.app(scope, receive, send)
             return
         path, etag, media_type = locate(self.live.get(), match[1], match[2])
@@ -126,3 +135,12 @@ class ThumbnailFastPath:
             }
         )
         await send({"type": "http.response.body", "body": data})
+
+    def _allowed(self, scope: Scope) -> bool:
+        if b"key" in scope["query_string"] or b"msk_" in scope["query_string"]:
+            return False  # perhaps a credential in the URL: the route refuses it
+        try:
+            principal = self.gate.identify(*credentials(scope), client_address(scope))
+        except KeyRefused:
+            return False
+        return allows(principal, "read")

@@ -1,5 +1,7 @@
 // The first gallery page: a justified grid of thumbnails, fetched page by page
 // from the public API as you scroll. The full UI comes with the Svelte app.
+import { accountCorner, api } from "/static/session.js";
+
 const grid = document.getElementById("grid");
 const more = document.getElementById("more");
 const message = document.getElementById("message");
@@ -139,7 +141,7 @@ async function loadPage() {
   if (kind) params.set("kind", kind);
   if (cursor) params.set("cursor", cursor);
   try {
-    const res = await fetch(`/api/v1/items?${params}`);
+    const res = await api(`/api/v1/items?${params}`);
     const body = await res.json();
     if (!res.ok) throw new Error(body.detail || res.statusText);
     if (mine !== generation) return;
@@ -159,7 +161,7 @@ async function loadPage() {
 }
 
 async function loadCount() {
-  const res = await fetch(`/api/v1/items/count${kind ? "?kind=" + kind : ""}`);
+  const res = await api(`/api/v1/items/count${kind ? "?kind=" + kind : ""}`);
   if (res.ok) {
     const n = (await res.json()).count;
     count.textContent = `${n.toLocaleString()} item${n === 1 ? "" : "s"}`;
@@ -193,3 +195,5 @@ new IntersectionObserver((entries) => {
 }, { rootMargin: "1200px" }).observe(more);
 
 reset();
+
+accountCorner(document.getElementById("account"));

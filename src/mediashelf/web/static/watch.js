@@ -1,6 +1,8 @@
 // The watch page: a <video> that plays directly when the browser can, else through
 // HLS (hls.js, or the browser's own in Safari); a seek bar that shows the sprite
 // thumbnails (WebVTT cues `sheetNNN.jpg#xywh=x,y,w,h`) under the pointer.
+import { accountCorner, api } from "/static/session.js";
+
 const video = document.getElementById("video");
 const scrub = document.getElementById("scrub");
 const fill = document.getElementById("scrub-fill");
@@ -81,7 +83,7 @@ function parseVtt(text, base) {
 async function sprites(item) {
   const url = item.previews && item.previews.sprites;
   if (!url) return [];
-  const res = await fetch(url);
+  const res = await api(url);
   if (!res.ok) return []; // not made yet
   return parseVtt(await res.text(), new URL(url, location.href).href);
 }
@@ -124,7 +126,7 @@ function wireScrub(duration, cues) {
 
 async function main() {
   const id = location.pathname.split("/").filter(Boolean).pop();
-  const res = await fetch(`/api/v1/items/${encodeURIComponent(id)}`);
+  const res = await api(`/api/v1/items/${encodeURIComponent(id)}`);
   if (!res.ok) {
     say(res.status === 404 ? "No such video." : `Cannot load the video (${res.status}).`);
     return;
@@ -148,3 +150,5 @@ async function main() {
 }
 
 main();
+
+accountCorner(document.getElementById("account"));

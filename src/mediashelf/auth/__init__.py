@@ -1,0 +1,1 @@
+"""Accounts: users and roles, login sessions, API keys, OIDC (no HTTP here)."""

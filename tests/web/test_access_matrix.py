@@ -1,0 +1,363 @@
+"""The authorization matrix: every route of the app, for every kind of caller.
+
+The table below is the design, written down independently of the code: each
+route's access level, and a request that should succeed for whoever may
+send it. The tests check that
+
+- the table and the app's route table hold exactly the same routes (a new
+  route fails here until someone places it);
+- each route declares the level the table gives it;
+- each route answers each caller as designed: 401 (or the login page) to
+  anonymous callers, 403 to callers without the permission, and the expected
+  success to the others. Thumbnail, stream and original-file URLs included.
+
+Requests go to a real server (uvicorn in a thread), so that endless streams
+(events, video) can be opened and closed after their status line.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
+
+from mediashelf.auth import apikeys, sessions, users
+from mediashelf.db.engine import make_engine, upgrade
+from mediashelf.db.models import Job, User
+from mediashelf.jobs.batch import run_thumbnails, run_videos
+from mediashelf.library.scan import scan
+from mediashelf.web.app import create_app
+from mediashelf.web.security import CSRF_HEADER, SESSION_COOKIE, route_access
+from tests import factory
+from tests.conftest import make_settings
+from tests.serving import live_server
+
+PASSWORD = "matrix password"
+
+# What each kind of caller may use, by access level (the design; see auth/access.py).
+MAY: dict[str, set[str]] = {
+    "anonymous": {"public"},
+    "viewer": {"public", "user", "account", "read"},
+    "member": {"public", "user", "account", "read", "write"},
+    "admin": {"public", "user", "account", "read", "write", "admin", "worker"},
+    "key:read": {"public", "user", "read"},
+    "key:write": {"public", "user", "read", "write"},
+    "key:admin": {"public", "user", "account", "read", "write", "admin"},
+    "key:worker": {"public", "user", "worker"},
+}
+CALLERS = list(MAY)
+
+
+@dataclass
+class Ctx:
+    """Real ids and names from the library, for requests that succeed."""
+
+    image: dict[str, Any]
+    video: dict[str, Any]
+    victim: int
+    job: int
+    new_key: Callable[[], int]
+
+
+@dataclass
+class Case:
+    level: str
+    url: Callable[[Ctx], str]
+    ok: set[int] = field(default_factory=lambda: {200})
+    body: Callable[[Ctx], Any] | None = None
+    page: bool = False
+
+
+def fixed(url: str) -> Callable[[Ctx], str]:
+    return lambda _ctx: url
+
+
+def _sprite(ctx: Ctx) -> str:
+    return str(ctx.video["previews"]["sprites"])  # the .vtt; its sheets sit beside it
+
+
+def _strip(ctx: Ctx) -> str:
+    return str(ctx.video["previews"]["strip"])
+
+
+IMG = "/api/v1/items/{ctx.image[id]}"
+VID = "/api/v1/items/{ctx.video[id]}"
+
+MATRIX: dict[tuple[str, str], Case] = {
+    # public
+    ("GET", "/api/v1/health"): Case("public", fixed("/api/v1/health")),
+    ("GET", "/login"): Case("public", fixed("/login")),
+    ("GET", "/static/{name:path}"): Case("public", fixed("/static/gallery.js")),
+    ("GET", "/api/v1/auth/setup"): Case("public", fixed("/api/v1/auth/setup")),
+    ("POST", "/api/v1/auth/setup"): Case(
+        "public", fixed("/api/v1/auth/setup"), {409},
+        body=lambda _c: {"username": "late", "password": PASSWORD},
+    ),
+    ("POST", "/api/v1/auth/login"): Case(
+        "public", fixed("/api/v1/auth/login"),
+        body=lambda _c: {"username": "member", "password": PASSWORD},
+    ),
+    ("POST", "/api/v1/auth/logout"): Case("public", fixed("/api/v1/auth/logout")),
+    # OIDC is not configured here: the routes exist and say so.
+    ("GET", "/api/v1/auth/oidc/login"): Case("public", fixed("/api/v1/auth/oidc/login"), {404}),
+    ("GET", "/api/v1/auth/oidc/callback"): Case(
+        "public", fixed("/api/v1/auth/oidc/callback"), {404}
+    ),
+    # anyone logged in
+    ("GET", "/api/v1/auth/me"): Case("user", fixed("/api/v1/auth/me")),
+    # one's own account: a session, or an admin key
+    ("POST", "/api/v1/auth/logout-everywhere"): Case(
+        "account", fixed("/api/v1/auth/logout-everywhere")
+    ),
+    ("PATCH", "/api/v1/auth/me"): Case(
+        "account", fixed("/api/v1/auth/me"), body=lambda _c: {"display_name": "Someone"}
+    ),
+    ("PUT", "/api/v1/auth/password"): Case(
+        "account", fixed("/api/v1/auth/password"), {200, 403},  # 403: a key's user has none
+        body=lambda _c: {"current_password": PASSWORD, "new_password": PASSWORD},
+    ),
+    ("GET", "/api/v1/apikeys"): Case("account", fixed("/api/v1/apikeys")),
+    ("POST", "/api/v1/apikeys"): Case(
+        "account", fixed("/api/v1/apikeys"), {201}, body=lambda _c: {"name": "m", "scope": "read"}
+    ),
+    ("DELETE", "/api/v1/apikeys/{key_id}"): Case(
+        "account", lambda c: f"/api/v1/apikeys/{c.new_key()}", {200, 404}  # 404: not yours
+    ),
+    # read: browsing and playing
+    ("GET", "/"): Case("read", fixed("/"), page=True),
+    ("GET", "/watch/{item_id}"): Case("read", lambda c: f"/watch/{c.video['id']}", page=True),
+    ("GET", "/docs"): Case("read", fixed("/docs"), page=True),
+    ("GET", "/openapi.json"): Case("read", fixed("/openapi.json")),
+    ("GET", "/api/v1/items"): Case("read", fixed("/api/v1/items")),
+    ("GET", "/api/v1/items/count"): Case("read", fixed("/api/v1/items/count")),
+    ("GET", "/api/v1/items/{item_id}"): Case("read", lambda c: IMG.format(ctx=c)),
+    ("GET", "/api/v1/items/{item_id}/original"): Case(
+        "read", lambda c: IMG.format(ctx=c) + "/original"
+    ),
+    ("HEAD", "/api/v1/items/{item_id}/original"): Case(
+        "read", lambda c: IMG.format(ctx=c) + "/original"
+    ),
+    ("GET", "/api/v1/items/{item_id}/thumbnail/{size}"): Case(
+        "read", lambda c: IMG.format(ctx=c) + "/thumbnail/small", {307}
+    ),
+    ("GET", "/api/v1/items/{item_id}/stream"): Case(
+        "read", lambda c: VID.format(ctx=c) + "/stream"
+    ),
+    ("HEAD", "/api/v1/items/{item_id}/stream"): Case(
+        "read", lambda c: VID.format(ctx=c) + "/stream"
+    ),
+    ("GET", "/api/v1/items/{item_id}/hls/index.m3u8"): Case(
+        "read", lambda c: VID.format(ctx=c) + "/hls/index.m3u8"
+    ),
+    ("GET", "/api/v1/items/{item_id}/hls/{n}.ts"): Case(
+        "read", lambda c: VID.format(ctx=c) + "/hls/0.ts"
+    ),
+    ("HEAD", "/api/v1/items/{item_id}/hls/{n}.ts"): Case(
+        "read", lambda c: VID.format(ctx=c) + "/hls/0.ts"
+    ),
+    ("GET", "/api/v1/thumbnails/{fingerprint}/{size}"): Case(
+        "read", lambda c: c.image["thumbnails"]["small"]
+    ),
+    ("HEAD", "/api/v1/thumbnails/{fingerprint}/{size}"): Case(
+        "read", lambda c: c.image["thumbnails"]["small"]
+    ),
+    ("GET", "/api/v1/previews/{fingerprint}/sprites/{name}"): Case("read", _sprite),
+    ("HEAD", "/api/v1/previews/{fingerprint}/sprites/{name}"): Case("read", _sprite),
+    ("GET", "/api/v1/previews/{fingerprint}/strip.jpg"): Case("read", _strip),
+    ("HEAD", "/api/v1/previews/{fingerprint}/strip.jpg"): Case("read", _strip),
+    ("GET", "/api/v1/previews/{fingerprint}/teaser-{size}.mp4"): Case(
+        "read", lambda c: c.video["previews"]["teaser_small"]
+    ),
+    ("HEAD", "/api/v1/previews/{fingerprint}/teaser-{size}.mp4"): Case(
+        "read", lambda c: c.video["previews"]["teaser_small"]
+    ),
+    ("GET", "/api/v1/events"): Case("read", fixed("/api/v1/events")),
+    ("GET", "/media/{path:path}"): Case("read", fixed("/media/a.jpg")),
+    ("HEAD", "/media/{path:path}"): Case("read", fixed("/media/a.jpg")),
+    ("GET", "/video/{content_hash}"): Case(
+        "read", lambda c: f"/video/{c.video['fingerprint']}", {307}
+    ),
+    ("GET", "/api/media/{what}/{content_hash}"): Case(
+        "read", lambda c: f"/api/media/get-poster/{c.video['fingerprint']}", {307}
+    ),
+    # admin: libraries, jobs, settings, users
+    ("POST", "/api/v1/admin/rescan"): Case("admin", fixed("/api/v1/admin/rescan"), {202, 409}),
+    ("POST", "/api/v1/admin/generate"): Case(
+        "admin", fixed("/api/v1/admin/generate"), {202},
+        body=lambda c: {"kinds": ["thumbnail"], "item_ids": [c.image["id"]], "force": True},
+    ),
+    ("GET", "/api/v1/admin/jobs"): Case("admin", fixed("/api/v1/admin/jobs")),
+    ("GET", "/api/v1/admin/jobs/{job_id}"): Case("admin", lambda c: f"/api/v1/admin/jobs/{c.job}"),
+    ("POST", "/api/v1/admin/jobs/retry-failed"): Case(
+        "admin", fixed("/api/v1/admin/jobs/retry-failed")
+    ),
+    ("POST", "/api/v1/admin/jobs/{job_id}/cancel"): Case(
+        "admin", lambda c: f"/api/v1/admin/jobs/{c.job}/cancel", {409}  # it is done
+    ),
+    ("POST", "/api/v1/admin/jobs/{job_id}/retry"): Case(
+        "admin", lambda c: f"/api/v1/admin/jobs/{c.job}/retry", {409}  # it is done
+    ),
+    ("GET", "/api/v1/admin/queue"): Case("admin", fixed("/api/v1/admin/queue")),
+    ("POST", "/api/v1/admin/pause"): Case("admin", fixed("/api/v1/admin/pause")),
+    ("POST", "/api/v1/admin/resume"): Case("admin", fixed("/api/v1/admin/resume")),
+    ("GET", "/api/v1/admin/settings"): Case("admin", fixed("/api/v1/admin/settings")),
+    ("PATCH", "/api/v1/admin/settings"): Case(
+        "admin", fixed("/api/v1/admin/settings"), body=lambda _c: {"thumbnail_quality": 80}
+    ),
+    ("GET", "/api/v1/users"): Case("admin", fixed("/api/v1/users")),
+    ("POST", "/api/v1/users"): Case(
+        "admin", fixed("/api/v1/users"), {201},
+        body=lambda _c: {"username": f"new-{uuid.uuid4().hex[:8]}", "password": PASSWORD},
+    ),
+    ("GET", "/api/v1/users/{user_id}"): Case("admin", lambda c: f"/api/v1/users/{c.victim}"),
+    ("PATCH", "/api/v1/users/{user_id}"): Case(
+        "admin", lambda c: f"/api/v1/users/{c.victim}", body=lambda _c: {"display_name": "V"}
+    ),
+    ("POST", "/api/v1/users/{user_id}/logout"): Case(
+        "admin", lambda c: f"/api/v1/users/{c.victim}/logout"
+    ),
+}  # fmt: skip
+
+
+def app_routes(app: FastAPI) -> dict[tuple[str, str], Any]:
+    return {
+        (method, ctx.path): ctx.original_route
+        for ctx in iter_route_contexts(app.routes)
+        for method in ctx.methods or ()
+    }
+
+
+@dataclass
+class World:
+    url: str
+    app: FastAPI
+    ctx: Ctx
+    keys: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("matrix")
+    media = tmp / "media"
+    factory.jpeg(media / "a.jpg", (96, 64), seed=1)
+    factory.video(media / "v.mp4", seconds=2.0)
+    settings = make_settings(tmp, media, f"sqlite:///{tmp / 'data' / 'm.db'}")
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    scan(engine, settings)
+    run_thumbnails(engine, settings)
+    run_videos(engine, settings)
+    app = create_app(settings)
+    with app.state.sessions() as db:
+        owners = {role: users.create(db, role, PASSWORD, role) for role in ("viewer", "member")}
+        owners["admin"] = users.create(db, "admin", PASSWORD, "admin")
+        keyholder = users.create(db, "keyholder", None, "admin")
+        victim = users.create(db, "victim", PASSWORD, "viewer")
+        keys = {
+            f"key:{scope}": apikeys.create(db, keyholder, scope, scope)[1]
+            for scope in ("read", "write", "admin", "worker")
+        }
+        job = db.scalar(select(Job.id).where(Job.status == "done").limit(1))
+        assert job is not None
+
+    def new_key() -> int:
+        with app.state.sessions() as db:
+            owner = db.scalar(select(User).where(User.username == "viewer"))
+            assert owner is not None
+            return apikeys.create(db, owner, "throwaway", "read")[0].id
+
+    with live_server(app) as (url, _server), httpx.Client(base_url=url) as client:
+        admin_key = {"authorization": f"Bearer {keys['key:admin']}"}
+        listed = client.get("/api/v1/items", headers=admin_key).json()["items"]
+        by_kind = {item["kind"]: item for item in listed}
+        ctx = Ctx(by_kind["image"], by_kind["video"], victim.id, job, new_key)
+        yield World(url, app, ctx, keys)
+    app.state.engine.dispose()
+    engine.dispose()
+
+
+def _headers(world: World, caller: str) -> dict[str, str]:
+    if caller == "anonymous":
+        return {}
+    if caller.startswith("key:"):
+        return {"authorization": f"Bearer {world.keys[caller]}"}
+    with world.app.state.sessions() as db:  # a fresh session: some cases log out
+        user = db.scalar(select(User).where(User.username == caller))
+        assert user is not None
+        token = sessions.start(db, user, 1, None, None)
+    return {"cookie": f"{SESSION_COOKIE}={token}", CSRF_HEADER: sessions.csrf_token(token)}
+
+
+def test_every_route_is_in_the_matrix(world: World) -> None:
+    routes = app_routes(world.app)
+    unplaced = sorted(set(routes) - set(MATRIX))
+    assert not unplaced, f"place these routes in the authorization matrix: {unplaced}"
+    stale = sorted(set(MATRIX) - set(routes))
+    assert not stale, f"these matrix rows name no route: {stale}"
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
+def test_each_route_declares_its_level(world: World, key: tuple[str, str]) -> None:
+    level, page = route_access(app_routes(world.app)[key])
+    assert (level, page) == (MATRIX[key].level, MATRIX[key].page)
+
+
+def _send(world: World, method: str, case: Case, caller: str) -> httpx.Response:
+    headers = _headers(world, caller)
+    body = case.body(world.ctx) if case.body else None
+    with httpx.Client(base_url=world.url, timeout=60) as client:
+        request = client.build_request(method, case.url(world.ctx), json=body, headers=headers)
+        response = client.send(request, stream=True)  # endless streams: the status line only
+        response.close()
+    return response
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
+def test_each_caller_gets_what_the_design_says(
+    world: World, key: tuple[str, str], caller: str
+) -> None:
+    method, _path = key
+    case = MATRIX[key]
+    resp = _send(world, method, case, caller)
+    if case.level in MAY[caller]:
+        assert resp.status_code in case.ok, (resp.status_code, resp.headers)
+    elif caller == "anonymous" and case.page:
+        assert resp.status_code == 303 and resp.headers["location"].startswith("/login?next=")
+    elif caller == "anonymous":
+        assert resp.status_code == 401
+        assert resp.headers["www-authenticate"].startswith("Bearer")
+    else:
+        assert resp.status_code == 403
+    if resp.status_code in (401, 403):
+        assert resp.headers["content-type"] == "application/json"
+
+
+def test_the_matrix_covers_the_file_routes() -> None:
+    """The URLs that hand out bytes of people's files are in the table, behind `read`."""
+    file_routes = [
+        ("GET", "/api/v1/thumbnails/{fingerprint}/{size}"),
+        ("GET", "/api/v1/items/{item_id}/original"),
+        ("GET", "/api/v1/items/{item_id}/stream"),
+        ("GET", "/api/v1/items/{item_id}/hls/{n}.ts"),
+        ("GET", "/media/{path:path}"),
+        ("GET", "/api/v1/previews/{fingerprint}/teaser-{size}.mp4"),
+    ]
+    assert all(MATRIX[route].level == "read" for route in file_routes)
+
+
+def test_a_worker_key_reads_nothing(world: World) -> None:
+    """Spelled out: a transcode worker's key cannot browse the library."""
+    headers = {"authorization": f"Bearer {world.keys['key:worker']}"}
+    with httpx.Client(base_url=world.url) as client:
+        assert client.get("/api/v1/items", headers=headers).status_code == 403
+        assert (
+            client.get(world.ctx.image["thumbnails"]["small"], headers=headers).status_code == 403
+        )
