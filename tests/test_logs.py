@@ -68,3 +68,26 @@ def test_the_scanner_logs_a_summary_with_fields(
     [summary] = [r for r in caplog.records if r.getMessage().startswith("scanned library")]
     assert (summary.new, summary.errors) == (2, 1)  # type: ignore[attr-defined]
     assert any("bad.jpg" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_api_keys_never_reach_a_log_line() -> None:
+    """An access log line of a refused `?api_key=` URL, and a key inside a message."""
+    key = "msk_" + "Ab3_-" * 9
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        logs.guard_secrets()
+        access = logging.getLogger("uvicorn.access")
+        saved = access.propagate, access.level
+        access.propagate, access.level = True, logging.INFO
+        access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.9", "GET", f"/api/v1/items?key={key}",
+                    "1.1", 400)  # fmt: skip
+        logging.getLogger("mediashelf.test").warning("folder %s is odd: %s", key, {"k": key})
+        logging.getLogger("mediashelf.test").warning(f"inline {key}")
+    finally:
+        root.removeHandler(handler)
+        access.propagate, access.level = saved
+    text = stream.getvalue()
+    assert text.count("msk_[redacted]") == 4 and key not in text, text

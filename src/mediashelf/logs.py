@@ -13,10 +13,40 @@ from typing import Any
 from rich.console import Console
 from rich.logging import RichHandler
 
+from mediashelf.auth.apikeys import PATTERN as KEY_PATTERN
 from mediashelf.config import Settings
+
+# Loggers that print request lines (with their query strings) in a server process.
+ACCESS_LOGGERS = ("uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error")
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class RedactKeys(logging.Filter):
+    """Blanks anything shaped like an API key in a record before any handler sees it.
+
+    Keys are refused in URLs, but a refused request line is still logged by the
+    access log; and a key pasted into a folder name or an error message must not
+    reach the log either.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "msk_" in message:
+            record.msg, record.args = KEY_PATTERN.sub("msk_[redacted]", message), None
+        return True
+
+
+def guard_secrets() -> None:
+    """Redact keys on the root logger's handlers and on the servers' own loggers."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactKeys) for f in handler.filters):
+            handler.addFilter(RedactKeys())
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactKeys) for f in logger.filters):
+            logger.addFilter(RedactKeys())
 
 
 class JsonFormatter(logging.Formatter):
@@ -51,5 +81,6 @@ def setup(settings: Settings, console: Console) -> None:
             logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
         )
     logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+    guard_secrets()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("huey").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from mediashelf import __version__
+from mediashelf import __version__, logs
 from mediashelf.auth.gate import Gate
 from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
@@ -37,6 +37,7 @@ from mediashelf.web.api import (
     users,
 )
 from mediashelf.web.api import settings as settings_api
+from mediashelf.web.responses import errors
 from mediashelf.web.security import (
     LoginRequired,
     ProxyHeaders,
@@ -75,6 +76,7 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    logs.guard_secrets()  # in every server process: its access log never shows a key
     for folder in settings.media_dir:
         if folder == Path("media"):  # only the default root; never an unmounted disk's
             folder.mkdir(exist_ok=True)
@@ -99,19 +101,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.state.jobs = Jobs(settings, engine)  # web requests queue work, never do it
     app.state.live = app.state.jobs.live  # settings in force, with the database's changes
-    app.include_router(health.router, prefix="/api/v1")
-    app.include_router(auth.router, prefix="/api/v1")
-    app.include_router(users.router, prefix="/api/v1")
-    app.include_router(oidc.router, prefix="/api/v1")
-    app.include_router(items.router, prefix="/api/v1")
-    app.include_router(stream.router, prefix="/api/v1")
-    app.include_router(thumbnails.router, prefix="/api/v1")
-    app.include_router(settings_api.router, prefix="/api/v1")
-    app.include_router(admin.router, prefix="/api/v1")
-    app.include_router(events.router, prefix="/api/v1")
-    app.include_router(previews.router, prefix="/api/v1")
-    app.include_router(previews.seed)
-    app.include_router(media.router)
+    api = "/api/v1"
+    app.include_router(health.router, prefix=api, responses=errors())
+    app.include_router(auth.router, prefix=api, responses=errors(409, 429))
+    app.include_router(users.router, prefix=api, responses=errors(404, 409))
+    app.include_router(oidc.router, prefix=api, responses=errors(404))
+    app.include_router(items.router, prefix=api, responses=errors(404))
+    app.include_router(stream.router, prefix=api, responses=errors(404, 416, 503))
+    app.include_router(thumbnails.router, prefix=api, responses=errors(404))
+    app.include_router(settings_api.router, prefix=api, responses=errors())
+    app.include_router(admin.router, prefix=api, responses=errors(404, 409))
+    app.include_router(events.router, prefix=api, responses=errors())
+    app.include_router(previews.router, prefix=api, responses=errors(404))
+    app.include_router(previews.seed, responses=errors(404))
+    app.include_router(media.router, responses=errors(404))
 
     static = resources.files("mediashelf.web") / "static"
     page = (static / "gallery.html").read_text()

@@ -20,6 +20,7 @@ from mediashelf.library.paths import confine
 from mediashelf.library.roots import in_library
 from mediashelf.media.sniff import is_scriptable
 from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.responses import FILE
 from mediashelf.web.security import access
 from mediashelf.web.streaming import send_file
 
@@ -282,14 +283,30 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
 
 
 # GET and HEAD as two routes: one api_route gives both the same OpenAPI operationId.
-@router.get("/items/{item_id}/original", openapi_extra=access("read"))
-@router.head("/items/{item_id}/original", openapi_extra=access("read"))
+@router.get(
+    "/items/{item_id}/original",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
+@router.head(
+    "/items/{item_id}/original",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
 def get_original(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
     return original_response(request, db, settings, _get(db, settings, item_id))
 
 
-@router.get("/items/{item_id}/thumbnail/{size}", openapi_extra=access("read"), status_code=307)
+@router.get(
+    "/items/{item_id}/thumbnail/{size}",
+    openapi_extra=access("read"),
+    status_code=307,
+    response_class=RedirectResponse,
+    responses={307: {"description": "Where it is"}},
+)
 def item_thumbnail(
     item_id: ItemId, size: ThumbSize, db: DbDep, settings: SettingsDep
 ) -> RedirectResponse:

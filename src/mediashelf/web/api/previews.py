@@ -25,6 +25,7 @@ from mediashelf.library.cache import is_fingerprint
 from mediashelf.library.roots import in_library
 from mediashelf.web.api.items import item_json, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.responses import FILE
 from mediashelf.web.security import access
 from mediashelf.web.streaming import IMMUTABLE, send_file
 
@@ -54,8 +55,18 @@ def _fp(fingerprint: str) -> str:
     return fingerprint
 
 
-@router.get("/previews/{fingerprint}/sprites/{name}", openapi_extra=access("read"))
-@router.head("/previews/{fingerprint}/sprites/{name}", openapi_extra=access("read"))
+@router.get(
+    "/previews/{fingerprint}/sprites/{name}",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
+@router.head(
+    "/previews/{fingerprint}/sprites/{name}",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
 def sprite_file(fingerprint: str, name: str, request: Request, settings: SettingsDep) -> Response:
     """sprites.vtt (cues `sheetNNN.jpg#xywh=x,y,w,h`), and the sheets it names."""
     if name != "sprites.vtt" and not _SHEET.fullmatch(name):
@@ -67,16 +78,36 @@ def sprite_file(fingerprint: str, name: str, request: Request, settings: Setting
     )
 
 
-@router.get("/previews/{fingerprint}/strip.jpg", openapi_extra=access("read"))
-@router.head("/previews/{fingerprint}/strip.jpg", openapi_extra=access("read"))
+@router.get(
+    "/previews/{fingerprint}/strip.jpg",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
+@router.head(
+    "/previews/{fingerprint}/strip.jpg",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
 def strip(fingerprint: str, request: Request, settings: SettingsDep) -> Response:
     """The preview strip: frames side by side, for hover scrubbing in grids."""
     path = previews.strip_path(settings, _fp(fingerprint))
     return _send(request, settings, path, "image/jpeg", f"{fingerprint}-{path.name}")
 
 
-@router.get("/previews/{fingerprint}/teaser-{size}.mp4", openapi_extra=access("read"))
-@router.head("/previews/{fingerprint}/teaser-{size}.mp4", openapi_extra=access("read"))
+@router.get(
+    "/previews/{fingerprint}/teaser-{size}.mp4",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
+@router.head(
+    "/previews/{fingerprint}/teaser-{size}.mp4",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
 def teaser(fingerprint: str, size: str, request: Request, settings: SettingsDep) -> Response:
     """A teaser (small or large): a silent MP4 of short clips across the video."""
     width = previews.teaser_widths(settings).get(size)
@@ -128,13 +159,25 @@ def _by_hash(db: Session, settings: Settings, content_hash: str) -> Item:
     return item
 
 
-@seed.get("/video/{content_hash}", openapi_extra=access("read"), status_code=307)
+@seed.get(
+    "/video/{content_hash}",
+    openapi_extra=access("read"),
+    status_code=307,
+    response_class=RedirectResponse,
+    responses={307: {"description": "Where it is"}},
+)
 def seed_video(content_hash: str, db: DbDep, settings: SettingsDep) -> RedirectResponse:
     item = _by_hash(db, settings, content_hash)
     return RedirectResponse(f"/api/v1/items/{item.id}/stream", status_code=307)
 
 
-@seed.get("/api/media/{what}/{content_hash}", openapi_extra=access("read"), status_code=307)
+@seed.get(
+    "/api/media/{what}/{content_hash}",
+    openapi_extra=access("read"),
+    status_code=307,
+    response_class=RedirectResponse,
+    responses={307: {"description": "Where it is"}},
+)
 def seed_media(what: str, content_hash: str, db: DbDep, settings: SettingsDep) -> RedirectResponse:
     if what not in _SEED:
         raise not_found()

@@ -72,6 +72,7 @@ from mediashelf.media.ffmpeg import FFmpegError, FFmpegMissing, FFmpegTimeout
 from mediashelf.media.probe import CONTENT_TYPES
 from mediashelf.web.api.items import ItemId, _get, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.responses import FILE
 from mediashelf.web.security import access
 from mediashelf.web.streaming import send_file
 
@@ -162,8 +163,18 @@ def hls_url(item_id: int) -> str:
 # -- routes --------------------------------------------------------------------
 
 
-@router.get("/items/{item_id}/stream", openapi_extra=access("read"))
-@router.head("/items/{item_id}/stream", openapi_extra=access("read"))
+@router.get(
+    "/items/{item_id}/stream",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
+@router.head(
+    "/items/{item_id}/stream",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
 def stream(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The video file, for a `<video>` element: HTTP Range, the container's type."""
     video = load_video(db, settings, item_id)
@@ -183,7 +194,12 @@ def stream(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) 
         raise not_found("file") from None
 
 
-@router.get("/items/{item_id}/hls/index.m3u8", openapi_extra=access("read"))
+@router.get(
+    "/items/{item_id}/hls/index.m3u8",
+    openapi_extra=access("read"),
+    response_class=Response,
+    responses={200: {"description": "The HLS playlist", "content": {hls.PLAYLIST_TYPE: {}}}},
+)
 async def hls_playlist(item_id: ItemId, request: Request, settings: SettingsDep) -> Response:
     """The HLS playlist (VOD) of any probed video."""
     video = await _load(request, settings, item_id)
@@ -194,8 +210,18 @@ async def hls_playlist(item_id: ItemId, request: Request, settings: SettingsDep)
     )
 
 
-@router.get("/items/{item_id}/hls/{n}.ts", openapi_extra=access("read"))
-@router.head("/items/{item_id}/hls/{n}.ts", openapi_extra=access("read"))
+@router.get(
+    "/items/{item_id}/hls/{n}.ts",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
+@router.head(
+    "/items/{item_id}/hls/{n}.ts",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
 async def hls_segment(
     item_id: ItemId, n: SegmentNo, request: Request, settings: SettingsDep
 ) -> Response:

@@ -33,6 +33,7 @@ from mediashelf.library.cache import is_fingerprint, thumbnail_path
 from mediashelf.library.tunables import LiveSettings
 from mediashelf.web.api.items import ThumbSize, not_found
 from mediashelf.web.deps import SettingsDep
+from mediashelf.web.responses import FILE
 from mediashelf.web.security import access, client_address, credentials
 from mediashelf.web.streaming import IMMUTABLE, etag_matches, send_file
 
@@ -49,8 +50,18 @@ def locate(settings: Settings, fingerprint: str, size: str) -> tuple[Path, str, 
     return thumbnail_path(settings.cache_dir, fingerprint, px, ext), etag, MEDIA_TYPES[ext]
 
 
-@router.get("/thumbnails/{fingerprint}/{size}", openapi_extra=access("read"))
-@router.head("/thumbnails/{fingerprint}/{size}", openapi_extra=access("read"))
+@router.get(
+    "/thumbnails/{fingerprint}/{size}",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
+@router.head(
+    "/thumbnails/{fingerprint}/{size}",
+    openapi_extra=access("read"),
+    responses=FILE,
+    response_class=Response,
+)
 async def thumbnail(
     fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep
 ) -> Response:
