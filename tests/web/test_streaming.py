@@ -351,7 +351,8 @@ def test_thumbnail_is_immutable_webp(lib: Library, size: str) -> None:
     assert resp.content[:4] == b"RIFF" and resp.content[8:12] == b"WEBP"
     etag = resp.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"') and fp in etag  # strong
-    assert "immutable" in resp.headers["cache-control"]
+    # private: a proxy or CDN must not keep someone's photos for whoever asks
+    assert resp.headers["cache-control"] == "private, max-age=31536000, immutable"
     assert resp.headers["x-content-type-options"] == "nosniff"
 
     again = lib.client.get(url, headers={"if-none-match": etag})
@@ -421,6 +422,7 @@ def test_scriptable_content_is_never_served_inline(
         assert resp.headers["content-type"] == "application/octet-stream"
         assert resp.headers["content-disposition"] == "attachment"
         assert resp.headers["x-content-type-options"] == "nosniff"
+        assert resp.headers["content-security-policy"] == "sandbox"  # no script, even so
 
     thumb = lib.client.get(f"/api/v1/items/{item['id']}/thumbnail/small", follow_redirects=False)
     assert thumb.status_code == 404

@@ -85,7 +85,9 @@ def create(
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict(f"the username {name!r} is taken") from None
+        if find(db, name) is not None:
+            raise Conflict(f"the username {name!r} is taken") from None
+        raise Conflict("this single sign-on identity belongs to another user") from None
     return user
 
 

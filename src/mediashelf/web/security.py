@@ -205,15 +205,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def cookie_secure(request: Request, mode: str) -> bool:
+    """Whether a cookie gets the Secure flag under COOKIE_SECURE=`mode`."""
+    return mode == "always" or (mode == "auto" and request.url.scheme == "https")
+
+
 def session_cookies(
     response: Response, request: Request, token: str, days: int, secure_mode: str
 ) -> None:
     """Set the session cookie (HttpOnly) and the CSRF cookie (readable by the page)."""
-    secure = secure_mode == "always" or (secure_mode == "auto" and request.url.scheme == "https")
     common: dict[str, Any] = {
         "max_age": days * 86_400,
         "path": "/",
-        "secure": secure,
+        "secure": cookie_secure(request, secure_mode),
         "samesite": "lax",
     }
     response.set_cookie(SESSION_COOKIE, token, httponly=True, **common)

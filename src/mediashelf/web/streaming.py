@@ -22,7 +22,11 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 CHUNK = 4 * 1024 * 1024
-IMMUTABLE = "public, max-age=31536000, immutable"
+# private: the files are people's own, served after a login; a shared cache (a proxy, a
+# CDN) must not keep them and hand them to whoever asks for the URL.
+IMMUTABLE = "private, max-age=31536000, immutable"
+# On every file: a user's file opened in a tab is rendered in a sandbox, without script.
+FILE_CSP = "sandbox"
 
 Range = tuple[int, int]  # first, last (inclusive)
 
@@ -117,6 +121,7 @@ def send_file(
         "last-modified": last_modified,
         "cache-control": cache_control,
         "accept-ranges": "bytes",
+        "content-security-policy": FILE_CSP,
         **(extra_headers or {}),
     }
     if accel_prefix:

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from mediashelf.auth import oidc, sessions
 from mediashelf.config import Settings
 from mediashelf.web.deps import DbDep, SettingsDep
-from mediashelf.web.security import access, session_cookies
+from mediashelf.web.security import access, cookie_secure, session_cookies
 
 log = logging.getLogger("mediashelf.web.oidc")
 
@@ -29,6 +29,7 @@ router = APIRouter(prefix="/auth/oidc", tags=["auth"])
 STATE_COOKIE = "mediashelf_oidc_state"
 COOKIE_PATH = "/api/v1/auth/oidc"  # sent to these routes only
 CALLBACK_PATH = f"{COOKIE_PATH}/callback"
+FAILED = "Single sign-on failed. Please try again; the server log says why."
 
 
 def _configured(settings: Settings) -> None:
@@ -65,16 +66,16 @@ def login(
     except oidc.OidcError as exc:
         log.warning("OIDC login could not start: %s", exc.detail)
         return _to_login_page(str(exc))
+    except Exception:  # e.g. a discovery document with odd values
+        log.exception("OIDC login could not start")
+        return _to_login_page(FAILED)
     response = RedirectResponse(url, status_code=302)
-    secure = settings.cookie_secure == "always" or (
-        settings.cookie_secure == "auto" and request.url.scheme == "https"
-    )
     response.set_cookie(
         STATE_COOKIE,
         state,
         max_age=int(oidc.LOGIN_TTL.total_seconds()),
         path=COOKIE_PATH,
-        secure=secure,
+        secure=cookie_secure(request, settings.cookie_secure),
         httponly=True,
         samesite="lax",  # sent on the provider's top-level redirect back
     )
@@ -101,7 +102,7 @@ def callback(request: Request, db: DbDep, settings: SettingsDep) -> Response:
         return _to_login_page(str(exc))
     except Exception:  # never a 500 or a traceback in the browser
         log.exception("OIDC login failed")
-        return _to_login_page("Single sign-on failed. Please try again; the server log says why.")
+        return _to_login_page(FAILED)
     log.info("OIDC login: %s", user.username)
     response = RedirectResponse(next_url, status_code=303)
     session_cookies(response, request, token, settings.session_days, settings.cookie_secure)

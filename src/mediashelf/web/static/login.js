@@ -6,10 +6,16 @@ const submit = document.getElementById("submit");
 const confirmRow = document.getElementById("confirm-row");
 const params = new URLSearchParams(location.search);
 
-// Only a path on this site: never an open redirect to another one.
+// Only a page of this site: never an open redirect to another one. The URL parser
+// decides, as the browser will (it drops tabs and newlines, reads "\" as "/").
 function nextUrl() {
-  const next = params.get("next") || "/";
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  try {
+    const next = new URL(params.get("next") || "/", location.origin);
+    if (next.origin === location.origin) return next.pathname + next.search + next.hash;
+  } catch {
+    // not a URL at all
+  }
+  return "/";
 }
 
 function fail(text) {
@@ -27,9 +33,8 @@ async function start() {
     submit.textContent = "Create admin";
     confirmRow.hidden = false;
     form.password.autocomplete = "new-password";
-  } else if (params.get("error")) {
-    fail(params.get("error"));
   }
+  if (params.get("error")) fail(params.get("error"));
   if (status.oidc && !firstRun) {
     const link = document.getElementById("oidc-link");
     link.textContent = status.oidc.name;
