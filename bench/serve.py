@@ -14,6 +14,15 @@ nginx (worker_processes 2) on free 127.0.0.1 ports, and measures:
     as a probed, directly playable MP4). Goal: >= 80%.
   * both again through nginx with a second Mediashelf behind it, started with
     ACCEL_REDIRECT_PREFIX=/_protected (nginx sends the bytes; docs/nginx.md).
+  * what authentication costs the thumbnail fast path: the thumbnails again
+    from a third Mediashelf started with AUTH=off (loopback clients need no
+    credentials, so no key is looked up), and from the first one with a login
+    session cookie instead of the API key.
+
+Authentication is on for the first two Mediashelf servers: the library gets an
+admin user `bench` with an API key and a login session, and every request to
+Mediashelf carries `Authorization: Bearer msk_...` (through nginx too, which
+passes it on). nginx serving the files itself needs none.
 
 Alongside each figure it prints the CPU time the server processes used per
 request (or per GiB), read from /proc: on a shared machine that is steadier
@@ -22,7 +31,7 @@ reported. wrk, curl, nginx and Mediashelf share this machine's cores, so the
 absolute figures are low; compare the ratios. Everything is stopped and the
 temporary folder deleted at the end, also on Ctrl-C or SIGTERM.
 
-    .venv/bin/python bench/serve.py                 # the full run, about 4 minutes
+    .venv/bin/python bench/serve.py                 # the full run, about 5 minutes
     .venv/bin/python bench/serve.py --images 40 --big-mib 256 --duration 2 --rounds 1 \
         --downloads 1                               # quick, about 30 s
 """
@@ -209,6 +218,8 @@ class Library:
     fingerprints: list[str] = field(default_factory=list)
     thumb_ext: str = ".webp"
     thumb_px: int = 256
+    key: str = ""  # an admin API key's secret
+    session: str = ""  # a login session's token (the cookie's value)
 
     def thumb_rel(self, fp: str) -> str:
         """The small thumbnail's path under CACHE_DIR (also nginx's URL path)."""
@@ -229,6 +240,7 @@ class Library:
             WEB_WORKERS="2",
             LOG_LEVEL="warning",
             ACCEL_REDIRECT_PREFIX="",
+            AUTH="on",
         )
         env.update(extra)
         return env
@@ -236,7 +248,9 @@ class Library:
 
 def build_library(tmp: Path, images: int, big_bytes: int) -> Library:
     from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
 
+    from mediashelf.auth import apikeys, sessions, users
     from mediashelf.config import Settings
     from mediashelf.db.engine import make_engine, upgrade
     from mediashelf.db.models import Item
@@ -284,6 +298,10 @@ def build_library(tmp: Path, images: int, big_bytes: int) -> Library:
             .where(Item.id == lib.big_id)
             .values(container="mp4", video_codec="h264", playable="direct", duration=600.0)
         )
+    with Session(engine) as db:  # credentials for the servers started with AUTH=on
+        user = users.create(db, "bench", None, "admin")
+        _, lib.key = apikeys.create(db, user, "bench", "admin")
+        lib.session = sessions.start(db, user, 1, None, None)
     engine.dispose()
     sizes = [lib.thumb_file(fp).stat().st_size for fp in lib.fingerprints]
     say(
@@ -389,27 +407,32 @@ def session_cpu(sids: tuple[int, ...]) -> float:
 
 @dataclass
 class Target:
-    """One way of serving: a base URL and the sessions whose CPU it uses."""
+    """One way of serving: a base URL, the sessions whose CPU it uses, and the headers
+    (credentials) every request to it carries."""
 
     base: str
     sids: tuple[int, ...]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Servers:
-    ms: Target  # Mediashelf alone
+    ms: Target  # Mediashelf alone, with the API key
     nginx: Target  # nginx alone
-    accel: Target  # nginx in front of Mediashelf with X-Accel-Redirect
+    accel: Target  # nginx in front of Mediashelf with X-Accel-Redirect, with the key
+    cookie: Target  # the first Mediashelf again, with the session cookie instead of the key
+    open: Target  # a Mediashelf started with AUTH=off, without credentials
 
 
 def start_servers(lib: Library, procs: Procs) -> Servers:
-    ms_port, up_port, ng_port, accel_port = free_ports(4)
+    ms_port, up_port, open_port, ng_port, accel_port = free_ports(5)
     logs = lib.tmp / "logs"
     logs.mkdir()
     pids = {}
     for name, port, extra in (
         ("mediashelf", ms_port, {}),
         ("mediashelf-accel", up_port, {"ACCEL_REDIRECT_PREFIX": ACCEL_PREFIX}),
+        ("mediashelf-open", open_port, {"AUTH": "off"}),
     ):
         log = logs / f"{name}.log"
         proc = procs.start(
@@ -443,12 +466,17 @@ def start_servers(lib: Library, procs: Procs) -> Servers:
     wait_healthy("nginx", proc, f"http://{HOST}:{accel_port}/api/v1/health", log)
     say(
         f"servers: mediashelf :{ms_port}, nginx :{ng_port}, "
-        f"nginx -> mediashelf (X-Accel-Redirect) :{accel_port} -> :{up_port}"
+        f"nginx -> mediashelf (X-Accel-Redirect) :{accel_port} -> :{up_port}, "
+        f"mediashelf AUTH=off :{open_port}"
     )
+    key = {"Authorization": f"Bearer {lib.key}"}
+    ms = f"http://{HOST}:{ms_port}"
     return Servers(
-        Target(f"http://{HOST}:{ms_port}", (pids["mediashelf"],)),
-        Target(f"http://{HOST}:{ng_port}", (proc.pid,)),
-        Target(f"http://{HOST}:{accel_port}", (proc.pid, pids["mediashelf-accel"])),
+        ms=Target(ms, (pids["mediashelf"],), key),
+        nginx=Target(f"http://{HOST}:{ng_port}", (proc.pid,)),
+        accel=Target(f"http://{HOST}:{accel_port}", (proc.pid, pids["mediashelf-accel"]), key),
+        cookie=Target(ms, (pids["mediashelf"],), {"Cookie": f"mediashelf_session={lib.session}"}),
+        open=Target(f"http://{HOST}:{open_port}", (pids["mediashelf-open"],)),
     )
 
 
@@ -464,32 +492,42 @@ def check_same(lib: Library, srv: Servers) -> None:
     with open(lib.big, "rb") as fh:
         fh.seek(size - 100)
         big_tail = fh.read()
+    thumb = f"/api/v1/thumbnails/{fp}/small"
+    original = f"/api/v1/items/{lib.big_id}/original"
     cases = [
         ("thumbnail", lib.thumb_file(fp).read_bytes(), 200, {}, {
-            "mediashelf": f"{srv.ms.base}/api/v1/thumbnails/{fp}/small",
-            "nginx": f"{srv.nginx.base}/{lib.thumb_rel(fp)}",
-            "nginx+accel": f"{srv.accel.base}/api/v1/thumbnails/{fp}/small",
+            "mediashelf": (srv.ms, thumb),
+            "nginx": (srv.nginx, f"/{lib.thumb_rel(fp)}"),
+            "nginx+accel": (srv.accel, thumb),
+            "ms-cookie": (srv.cookie, thumb),
+            "ms-auth-off": (srv.open, thumb),
         }),
         ("big.mp4 -100", big_tail, 206, {"Range": "bytes=-100"}, {
-            "mediashelf": f"{srv.ms.base}/api/v1/items/{lib.big_id}/original",
-            "nginx": f"{srv.nginx.base}/media/{lib.big.name}",
-            "nginx+accel": f"{srv.accel.base}/api/v1/items/{lib.big_id}/original",
-            "stream": f"{srv.ms.base}/api/v1/items/{lib.big_id}/stream",
+            "mediashelf": (srv.ms, original),
+            "nginx": (srv.nginx, f"/media/{lib.big.name}"),
+            "nginx+accel": (srv.accel, original),
+            "stream": (srv.ms, f"/api/v1/items/{lib.big_id}/stream"),
         }),
     ]  # fmt: skip
     say("checks (same bytes from each; the headers that differ):")
-    for what, expect, want, req_headers, urls in cases:
-        for name, url in urls.items():
-            status, headers, body = http_get(url, req_headers)
+    for what, expect, want, req_headers, targets in cases:
+        for name, (target, path) in targets.items():
+            status, headers, body = http_get(target.base + path, req_headers | target.headers)
             if status != want or body != expect:
-                raise RuntimeError(f"{name}: {url} gave {status} and {len(body)} bytes")
+                raise RuntimeError(f"{name}: {path} gave {status} and {len(body)} bytes")
             shown = "; ".join(f"{k}: {headers[k]}" for k in CHECK_HEADERS if k in headers)
             say(f"  {what:12} {name:11} {status} {len(body):6} B  {shown}")
+    for name, target in (("mediashelf", srv.ms), ("nginx+accel", srv.accel)):
+        status, _, _ = http_get(target.base + thumb)  # no credentials
+        if status != 401:
+            raise RuntimeError(f"{name}: {thumb} without a key gave {status}, not 401")
+        say(f"  {'thumbnail':12} {name:11} {status} without a key")
 
 
 # -- 4. thumbnails with wrk ----------------------------------------------------
 
 WRK_LUA = """\
+{headers}
 local paths = {{}}
 for line in io.lines("{paths}") do paths[#paths + 1] = line end
 local i = 0
@@ -516,7 +554,8 @@ def run_wrk(
     paths_file = tmp / f"paths-{name}.txt"
     paths_file.write_text("\n".join(paths) + "\n")
     script = tmp / f"wrk-{name}.lua"
-    script.write_text(WRK_LUA.format(paths=paths_file))
+    headers = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in target.headers.items())
+    script.write_text(WRK_LUA.format(headers=headers, paths=paths_file))
     cmd = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "-s", str(script), target.base + paths[0]]
     cpu0 = session_cpu(target.sids)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
@@ -548,8 +587,10 @@ class Best:
 
 def bench_thumbs(lib: Library, srv: Servers, seconds: int, rounds: int, conns: int) -> Best:
     api = [f"/api/v1/thumbnails/{fp}/small" for fp in lib.fingerprints]
-    targets = {
+    targets = {  # the two compared for the cost of authentication run back to back
         "mediashelf": (srv.ms, api),
+        "ms-auth-off": (srv.open, api),
+        "ms-cookie": (srv.cookie, api),
         "nginx": (srv.nginx, ["/" + lib.thumb_rel(fp) for fp in lib.fingerprints]),
         "nginx+accel": (srv.accel, api),
     }
@@ -575,7 +616,7 @@ def bench_thumbs(lib: Library, srv: Servers, seconds: int, rounds: int, conns: i
 # -- 5. the 1 GiB download -----------------------------------------------------
 
 
-def py_download(url: str, size: int) -> float:
+def py_download(url: str, size: int, headers: dict[str, str]) -> float:
     """Bytes/s of one `Range: bytes=0-` download, read with recv_into an 8 MiB buffer."""
     rest = url.removeprefix("http://")
     hostport, _, path = rest.partition("/")
@@ -583,9 +624,10 @@ def py_download(url: str, size: int) -> float:
     buf = memoryview(bytearray(8 << 20))
     with socket.create_connection((host, int(port)), timeout=60) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         t0 = time.perf_counter()
         sock.sendall(
-            f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nRange: bytes=0-\r\n"
+            f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nRange: bytes=0-\r\n{extra}"
             "Connection: close\r\n\r\n".encode()
         )
         head = b""
@@ -613,11 +655,12 @@ def py_download(url: str, size: int) -> float:
     return size / elapsed
 
 
-def curl_download(url: str, size: int) -> float:
+def curl_download(url: str, size: int, headers: dict[str, str]) -> float:
     """Bytes/s of one `Range: bytes=0-` download with curl into /dev/null."""
     cmd = [
         "curl", "-s", "--noproxy", "*", "-o", "/dev/null", "--max-time", "300",
         "-H", "Range: bytes=0-", "-w", "%{http_code} %{size_download} %{speed_download}", url,
+        *(arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")),
     ]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=360, check=True).stdout
     code, got, speed = out.split()
@@ -641,12 +684,12 @@ def bench_download(lib: Library, srv: Servers, reps: int) -> dict[str, Best]:
             f"{reps} round(s); CPU = server processes' CPU seconds per GiB"
         )
         for target, path in targets.values():  # warm up
-            fetch(target.base + path, size)
+            fetch(target.base + path, size, target.headers)
         best = results[client] = Best()
         for r in range(1, reps + 1):
             for name, (target, path) in targets.items():
                 cpu0 = session_cpu(target.sids)
-                speed = fetch(target.base + path, size)
+                speed = fetch(target.base + path, size, target.headers)
                 cpu = (session_cpu(target.sids) - cpu0) / (size / 2**30)
                 best.add(name, speed, cpu)
                 say(f"  round {r} {name:12} {speed / 1e9:6.2f} GB/s  {cpu:5.2f} s CPU/GiB")
@@ -654,6 +697,22 @@ def bench_download(lib: Library, srv: Servers, reps: int) -> dict[str, Best]:
 
 
 # -- 7. the table --------------------------------------------------------------
+
+
+def render(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    say()
+    say(line(head))
+    say("  ".join("-" * w for w in widths))
+    for r in rows:
+        say(line(r))
 
 
 def print_table(thumbs: Best, dl: dict[str, Best], conns: int) -> bool:
@@ -694,29 +753,35 @@ def print_table(thumbs: Best, dl: dict[str, Best], conns: int) -> bool:
     ]
     for metric, figures, which, scale, fmt, goal, lower in spec:
         row(metric, figures[which] * scale, figures["nginx"] * scale, fmt, goal, lower)
-    head = ("metric", "Mediashelf", "nginx", "ratio", "goal", "met?")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    say()
-    say(line(head))
-    say("  ".join("-" * w for w in widths))
-    for r in rows:
-        say(line(r))
+    render(("metric", "Mediashelf", "nginx", "ratio", "goal", "met?"), rows)
     say(
         "\nBest of the rounds above. 'Mediashelf': `mediashelf serve` (gunicorn, 2 uvicorn "
-        "workers) alone. X-Accel rows: nginx in\nfront of a second Mediashelf with "
-        "ACCEL_REDIRECT_PREFIX=/_protected (its column holds nginx+Mediashelf), against nginx\n"
-        "serving the files itself. (*) CPU time of the server processes (nginx: master and "
-        "workers; X-Accel: nginx plus\nMediashelf), lowest of the rounds; ratio = nginx's / ours: "
-        "about the req/s ratio each would reach with\nthe cores to itself. It depends far less "
-        "than req/s on what else runs; per GiB it is rough, as the kernel\ncharges loopback TCP "
-        "work to whichever side happens to run it."
+        "workers) alone, every request with\nan API key. X-Accel rows: nginx in "
+        "front of a second Mediashelf with ACCEL_REDIRECT_PREFIX=/_protected (its column\n"
+        "holds nginx+Mediashelf), against nginx serving the files itself. (*) CPU time of the "
+        "server processes (nginx:\nmaster and workers; X-Accel: nginx plus Mediashelf), lowest "
+        "of the rounds; ratio = nginx's / ours: about the req/s\nratio each would reach with "
+        "the cores to itself. It depends far less than req/s on what else runs; per GiB it\n"
+        "is rough, as the kernel charges loopback TCP work to whichever side happens to run it."
+    )
+
+    # The cost of authentication on the thumbnail fast path, against AUTH=off.
+    off, cpu = "ms-auth-off", "  server CPU per thumbnail, us (*)"
+    rows.clear()
+    for label, which in (("API key", ms), ("session cookie", "ms-cookie")):
+        row(f"thumbnails, req/s, {label}", thumbs.value[which], thumbs.value[off], n, None)
+        row(cpu, thumbs.cpu[which], thumbs.cpu[off], us, None, lower=True)
+    render(
+        ("authentication (thumbnail fast path)", "with auth", "AUTH=off", "ratio"),
+        [r[:4] for r in rows],
+    )
+    extra = {w: thumbs.cpu[w] - thumbs.cpu[off] for w in (ms, "ms-cookie")}
+    say(
+        f"\nAUTH=off: a third Mediashelf started with AUTH=off, requests from loopback without "
+        f"credentials (no lookup).\nIdentifying the caller costs {extra[ms]:+.0f} us of server "
+        f"CPU per request with the API key, {extra['ms-cookie']:+.0f} us with\nthe session "
+        f"cookie. AUTH=off reached {thumbs.value[off] / thumbs.value['nginx']:.0%} of nginx's "
+        f"thumbnail req/s (CPU ratio {thumbs.cpu['nginx'] / thumbs.cpu[off]:.0%})."
     )
     return met_all
 

@@ -77,6 +77,7 @@ def test_login_sets_a_safe_cookie_and_logout_ends_it(app: FastAPI, anon: TestCli
     assert resp.json()["user"]["username"] == "alice" and "password_hash" not in resp.text
     me = anon.get("/api/v1/auth/me").json()
     assert me["via"] == "session" and me["permissions"] == ["read", "write"]
+    assert me["user"]["last_login_at"] is not None
 
     csrf = anon.cookies[CSRF_COOKIE]
     assert anon.post("/api/v1/auth/logout", headers={"x-csrf-token": csrf}).status_code == 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from mediashelf.auth.access import Principal
@@ -60,6 +60,38 @@ def is_loopback_host(host: str) -> bool:
     return host == "localhost" or is_loopback(host)
 
 
+# Built once: building a select() per request cost about 190 µs of CPU, several times the
+# query itself (bench/serve.py, docs/performance.md).
+_SESSION = (
+    select(
+        LoginSession.id,
+        LoginSession.last_seen_at,
+        LoginSession.expires_at,
+        User.id,
+        User.username,
+        User.role,
+        User.disabled,
+    )
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.token_hash == bindparam("digest"))
+)
+_KEY = (
+    select(
+        ApiKey.id,
+        ApiKey.scope,
+        ApiKey.expires_at,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+        User.id,
+        User.username,
+        User.role,
+        User.disabled,
+    )
+    .join(User, User.id == ApiKey.user_id)
+    .where(ApiKey.key_hash == bindparam("digest"))
+)
+
+
 class Gate:
     """Identifies requests for one app: sessions, API keys, and AUTH=off's open networks."""
 
@@ -86,22 +118,9 @@ class Gate:
         return None
 
     def _by_session(self, token: str) -> Principal | None:
-        query = (
-            select(
-                LoginSession.id,
-                LoginSession.last_seen_at,
-                LoginSession.expires_at,
-                User.id,
-                User.username,
-                User.role,
-                User.disabled,
-            )
-            .join(User, User.id == LoginSession.user_id)
-            .where(LoginSession.token_hash == digest(token))
-        )
         now = utcnow()
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_SESSION, {"digest": digest(token)}).first()
             if row is None:
                 return None
             sid, seen, expires, uid, username, role, disabled = row
@@ -119,24 +138,9 @@ class Gate:
         return Principal(uid, username, role, "session", session_token=token)
 
     def _by_key(self, secret: str) -> Principal:
-        query = (
-            select(
-                ApiKey.id,
-                ApiKey.scope,
-                ApiKey.expires_at,
-                ApiKey.revoked_at,
-                ApiKey.last_used_at,
-                User.id,
-                User.username,
-                User.role,
-                User.disabled,
-            )
-            .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.key_hash == digest(secret))
-        )
         now = utcnow()
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_KEY, {"digest": digest(secret)}).first()
             if row is None:
                 raise KeyRefused("unknown API key")
             kid, scope, expires, revoked, used, uid, username, role, disabled = row

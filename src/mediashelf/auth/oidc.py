@@ -307,9 +307,7 @@ def _user_for(db: Session, settings: Settings, claims: Mapping[str, Any]) -> Use
             users.update(db, user, role=role)
         except users.Conflict as exc:
             log.warning("OIDC role %s for %s not applied: %s", role, user.username, exc)
-    user.last_login_at = utcnow()
-    db.commit()
-    return user
+    return user  # sessions.start records the login
 
 
 def _find(db: Session, issuer: str, subject: str) -> User | None:

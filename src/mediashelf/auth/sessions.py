@@ -29,6 +29,7 @@ def start(db: Session, user: User, days: int, ip: str | None, user_agent: str | 
     """A new session for `user` (committed); returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    user.last_login_at = now
     db.add(
         LoginSession(
             token_hash=digest(token),

@@ -165,6 +165,5 @@ def authenticate(db: Session, username: str, password: str) -> User | None:
         return None
     if stored is not None and passwords.needs_rehash(stored):
         user.password_hash = passwords.hash_password(password)
-    user.last_login_at = utcnow()
-    db.commit()
+        db.commit()
     return user
