@@ -9,7 +9,11 @@ be reached, PostgreSQL cases are skipped, unless MEDIASHELF_REQUIRE_PG=1
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +25,56 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from mediashelf.auth.apikeys import LOGGED_PATTERN as KEY_PATTERN
 from mediashelf.config import Settings
 from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.web.app import create_app
+from tests.serving import LOG_DIR
+
+# -- no API key in any log of the whole run --------------------------------------------
+
+_RUN_LOG = logging.FileHandler(LOG_DIR / "pytest.log", encoding="utf-8")
+_RUN_LOG.setLevel(logging.INFO)
+_RUN_LOG.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+
+@pytest.fixture(autouse=True)
+def _log_everything() -> None:
+    """Keep the run's log handler on the root logger (CLI code may reset the handlers)."""
+    root = logging.getLogger()
+    if _RUN_LOG not in root.handlers:
+        root.addHandler(_RUN_LOG)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+@pytest.fixture(autouse=True)
+def _no_lease_left() -> Iterator[None]:
+    """A job started in-process must be ended: its lease thread would go on renewing,
+    and a thread inside SQLite while a later test forks a process pool deadlocks it."""
+    yield
+    deadline = time.monotonic() + 2
+    while leases := [t.name for t in threading.enumerate() if t.name.startswith("lease-")]:
+        assert time.monotonic() < deadline, f"lease threads left running: {leases}"
+        time.sleep(0.05)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if anything shaped like an API key reached a log: this process's
+    (every logger, through the root) or a test server's (tests/serving.py)."""
+    _RUN_LOG.flush()
+    leaks = []
+    for path in sorted(LOG_DIR.glob("*.log")):
+        for n, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
+            if KEY_PATTERN.search(line):
+                leaks.append(f"{path.name}:{n}: {line[:200]}")
+    if leaks:
+        print("\nAPI keys in the logs of this run:\n" + "\n".join(leaks[:20]))
+        print(f"(the logs are kept in {LOG_DIR})")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        shutil.rmtree(LOG_DIR, ignore_errors=True)
+
 
 PG_URL = os.environ.get(
     "MEDIASHELF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,10 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+# Every log line of a test run lands here too: the session's end greps them for API keys
+# (tests/conftest.py). Servers started by `served` write their output here.
+LOG_DIR = Path(tempfile.mkdtemp(prefix="mediashelf-test-logs-"))
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -24,20 +29,40 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def mediashelf(
+    env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run the `mediashelf` command with exactly this environment; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "mediashelf", *args],
+        env=env,
+        cwd=cwd or Path(env["DATA_DIR"]).parent,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+
+
 @contextmanager
-def served(settings_env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """`mediashelf serve --no-worker` on a free loopback port with these settings (plus
-    PATH); its base URL once /api/v1/health answers. Stopped with its whole group.
+def served(
+    settings_env: dict[str, str], cwd: Path, *, dev: bool = False, log: Path | None = None
+) -> Iterator[str]:
+    """`mediashelf serve --no-worker` (`--dev`: uvicorn with its access log) on a free
+    loopback port with these settings (plus PATH); its base URL once /api/v1/health
+    answers. Stopped with its whole group. Its output goes to `log` (default: a file in
+    LOG_DIR, which the end of the run checks for API keys).
 
     AUTH is off unless the settings say otherwise: the server binds loopback, where
     its clients (Chromium, ffmpeg) act as the built-in admin without logging in."""
     port = free_port()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AUTH": "off", **settings_env}
+    log = log or LOG_DIR / f"served-{port}.log"
+    out = open(log, "ab")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mediashelf", "serve", "--no-worker", "-H", "127.0.0.1",
-         "-P", str(port)],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
+         "-P", str(port), *(["--dev"] if dev else [])],
+        env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -48,12 +73,14 @@ def served(settings_env: dict[str, str], cwd: Path) -> Iterator[str]:
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            assert proc.poll() is None, log.read_text("utf-8", "replace")[-2000:]
+            assert time.monotonic() < deadline, "serve did not start"
             time.sleep(0.1)
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+        out.close()
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import pytest
 
 from mediashelf.media.ffmpeg import ffprobe_binary
 from tests import factory
+from tests.serving import mediashelf
 
 
 @pytest.fixture
@@ -37,18 +38,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def ms(
-    env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mediashelf", *args],
-        env=env,
-        cwd=cwd or Path(env["DATA_DIR"]).parent,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-    )
+ms = mediashelf
 
 
 def admin_key(env: dict[str, str]) -> str:
@@ -324,3 +314,44 @@ def test_without_ffprobe_videos_are_not_flagged_as_broken(
     manifest = json.loads(Path(env["MANIFEST_FILE"]).read_text())
     [clip] = manifest["items"]
     assert not clip.get("error"), clip
+
+
+def test_auth_off_is_refused_where_strangers_could_reach_it(env: dict[str, str]) -> None:
+    for args in (["serve", "-H", "0.0.0.0"], ["serve", "-S", str(Path(env["DATA_DIR"]) / "s")]):
+        done = ms({**env, "AUTH": "off"}, *args)
+        assert done.returncode == 2, done.stderr
+        assert "AUTH=off is allowed only when the server binds to loopback" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("extra", "warning"),
+    [
+        ({"AUTH": "off"}, "WARNING: AUTH=off: anyone on this machine (loopback)"),
+        ({"AUTH": "off", "TRUSTED_NETWORKS": "192.168.1.0/24"}, "192.168.1.0/24 uses Mediashelf"),
+        ({}, "No account yet: open http://127.0.0.1:"),
+    ],
+)
+def test_serve_says_loudly_who_can_get_in(
+    env: dict[str, str], tmp_path: Path, extra: dict[str, str], warning: str
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediashelf", "serve", "-H", "127.0.0.1", "-P", str(_free_port())],
+        env={**env, **extra, "WATCH": "false"},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stderr is not None
+        said = ""
+        deadline = time.monotonic() + 60
+        while warning not in " ".join(said.split()) and time.monotonic() < deadline:
+            said += proc.stderr.readline()
+        assert warning in " ".join(said.split()), said
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)

@@ -75,19 +75,40 @@ def test_api_keys_never_reach_a_log_line() -> None:
     key = "msk_" + "Ab3_-" * 9
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    root = logging.getLogger()
+    root, access = logging.getLogger(), logging.getLogger("uvicorn.access")
+    saved = access.propagate, access.level
     root.addHandler(handler)
+    access.addHandler(handler)  # uvicorn's own config may stop it propagating to the root
+    access.propagate, access.level = False, logging.INFO
     try:
         logs.guard_secrets()
-        access = logging.getLogger("uvicorn.access")
-        saved = access.propagate, access.level
-        access.propagate, access.level = True, logging.INFO
         access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.9", "GET", f"/api/v1/items?key={key}",
                     "1.1", 400)  # fmt: skip
         logging.getLogger("mediashelf.test").warning("folder %s is odd: %s", key, {"k": key})
         logging.getLogger("mediashelf.test").warning(f"inline {key}")
     finally:
         root.removeHandler(handler)
+        access.removeHandler(handler)
         access.propagate, access.level = saved
     text = stream.getvalue()
     assert text.count("msk_[redacted]") == 4 and key not in text, text
+
+
+def test_the_access_log_keeps_working_with_keys_redacted() -> None:
+    """uvicorn's access formatter unpacks the record's arguments: they must survive."""
+    from uvicorn.logging import AccessFormatter
+
+    key = "msk_" + "Zz9" * 15
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s'))
+    handler.addFilter(logs.RedactKeys())
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.9:5000", "GET", f"/api/v1/items?token={key.replace('_', '%5F')}", "1.1", 400),
+        None,
+    )  # fmt: skip
+    handler.handle(record)
+    line = stream.getvalue()
+    assert '"GET /api/v1/items?token=msk_[redacted] HTTP/1.1" 400' in line, line
+    assert key[4:] not in line

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.logging import RichHandler
 
-from mediashelf.auth.apikeys import PATTERN as KEY_PATTERN
+from mediashelf.auth.apikeys import LOGGED_PATTERN as KEY_PATTERN
 from mediashelf.config import Settings
 
 # Loggers that print request lines (with their query strings) in a server process.
@@ -32,10 +32,23 @@ class RedactKeys(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Argument by argument first: formatters such as uvicorn's access log unpack them.
+        if isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: _redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
         message = record.getMessage()
-        if "msk_" in message:
-            record.msg, record.args = KEY_PATTERN.sub("msk_[redacted]", message), None
+        if KEY_PATTERN.search(message):  # inside an argument that is not text (a dict, …)
+            record.msg, record.args = _redact(message), None
         return True
+
+
+def _redact(text: str) -> str:
+    return KEY_PATTERN.sub("msk_[redacted]", text)
 
 
 def guard_secrets() -> None:

@@ -58,6 +58,25 @@ def scanned_library(
         engine.dispose()
 
 
+def prepared_library(tmp: Path) -> Settings:
+    """A photo and a 2 s video under tmp/media, scanned, with thumbnails and every
+    preview made, in a SQLite database: the settings to create an app over it."""
+    from mediashelf.jobs.batch import run_thumbnails, run_videos
+    from tests import factory
+
+    media = tmp / "media"
+    factory.jpeg(media / "a.jpg", (96, 64), seed=1)
+    factory.video(media / "v.mp4", seconds=2.0)
+    settings = make_settings(tmp, media, f"sqlite:///{tmp / 'data' / 'mediashelf.db'}")
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    scan(engine, settings)
+    run_thumbnails(engine, settings)
+    run_videos(engine, settings)
+    engine.dispose()
+    return settings
+
+
 @dataclass
 class RawResponse:
     status: int

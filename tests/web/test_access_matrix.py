@@ -29,15 +29,11 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
 from mediashelf.auth import apikeys, sessions, users
-from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.db.models import Job, User
-from mediashelf.jobs.batch import run_thumbnails, run_videos
-from mediashelf.library.scan import scan
 from mediashelf.web.app import create_app
 from mediashelf.web.security import CSRF_HEADER, SESSION_COOKIE, route_access
-from tests import factory
-from tests.conftest import make_settings
 from tests.serving import live_server
+from tests.web.conftest import prepared_library
 
 PASSWORD = "matrix password"
 
@@ -244,17 +240,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("matrix")
-    media = tmp / "media"
-    factory.jpeg(media / "a.jpg", (96, 64), seed=1)
-    factory.video(media / "v.mp4", seconds=2.0)
-    settings = make_settings(tmp, media, f"sqlite:///{tmp / 'data' / 'm.db'}")
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    scan(engine, settings)
-    run_thumbnails(engine, settings)
-    run_videos(engine, settings)
-    app = create_app(settings)
+    app = create_app(prepared_library(tmp_path_factory.mktemp("matrix")))
     with app.state.sessions() as db:
         owners = {role: users.create(db, role, PASSWORD, role) for role in ("viewer", "member")}
         owners["admin"] = users.create(db, "admin", PASSWORD, "admin")
@@ -280,7 +266,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ctx = Ctx(by_kind["image"], by_kind["video"], victim.id, job, new_key)
         yield World(url, app, ctx, keys)
     app.state.engine.dispose()
-    engine.dispose()
 
 
 def _headers(world: World, caller: str) -> dict[str, str]:

@@ -135,9 +135,7 @@ def _login_from(client: TestClient, origin: str) -> Any:
     )
 
 
-def test_failed_logins_are_throttled_per_account(
-    tmp_path: Path, media: Path, db_url: str
-) -> None:
+def test_failed_logins_are_throttled_per_account(tmp_path: Path, media: Path, db_url: str) -> None:
     app = _app(tmp_path, media, db_url, login_attempts_per_user=3)
     _user(app, "dave")
     with TestClient(app) as client:
@@ -151,9 +149,7 @@ def test_failed_logins_are_throttled_per_account(
     app.state.engine.dispose()
 
 
-def test_failed_logins_are_throttled_per_address(
-    tmp_path: Path, media: Path, db_url: str
-) -> None:
+def test_failed_logins_are_throttled_per_address(tmp_path: Path, media: Path, db_url: str) -> None:
     app = _app(tmp_path, media, db_url, login_attempts_per_ip=4)
     _user(app, "erin")
     with TestClient(app) as client:
@@ -323,9 +319,7 @@ def test_cors_is_off_by_default(anon: TestClient) -> None:
     assert "access-control-allow-origin" not in resp.headers
 
 
-def test_cors_allows_only_the_configured_origins(
-    tmp_path: Path, media: Path, db_url: str
-) -> None:
+def test_cors_allows_only_the_configured_origins(tmp_path: Path, media: Path, db_url: str) -> None:
     headset = "http://192.168.1.50:8080"
     app = _app(tmp_path, media, db_url, cors_origins=headset)
     key = add_key(app, "viewer")

@@ -4,9 +4,7 @@ a wrong password, log in again, `next` honoured and never leaving the site."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,14 +13,14 @@ import pytest
 from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.library.scan import scan
 from tests import factory
+from tests.browser import chromium, needs_chromium, until
 from tests.conftest import make_settings
 from tests.serving import served
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "a long first password"
 
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium at /usr/bin/chromium"),
+    needs_chromium,
     pytest.mark.timeout(180),
 ]
 
@@ -52,31 +50,12 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(base: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1000, "height": 700})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         yield page
-        browser.close()
-        assert errors == []
-
-
-def _until(page: Any, js: str, timeout: float = 20) -> None:
-    """Poll `js`; Playwright's wait_for_function uses eval, which the CSP forbids."""
-    from playwright.sync_api import Error
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if page.evaluate(js):
-                return
-        except Error:  # the page navigated while we asked
-            pass
-        assert time.monotonic() < deadline, f"timed out waiting for {js}"
-        time.sleep(0.1)
+    assert errors == []
 
 
 def _submit(page: Any, username: str, password: str, confirm: str | None = None) -> None:
@@ -91,38 +70,38 @@ def test_first_run_login_and_logout(page: Any, base: str) -> None:
     # Ordered steps of one visit: each depends on the one before.
     page.goto(f"{base}/")
     assert page.url == f"{base}/login?next=/"
-    _until(page, "() => !document.getElementById('form').hidden")
+    until(page, "() => !document.getElementById('form').hidden")
     assert "first account" in page.text_content("#intro")
     assert page.text_content("#submit") == "Create admin"
 
     _submit(page, "Alice", PASSWORD, "not the same")
-    _until(page, "() => !document.getElementById('error').hidden")
+    until(page, "() => !document.getElementById('error').hidden")
     assert "differ" in page.text_content("#error")
 
     _submit(page, "Alice", PASSWORD, PASSWORD)
-    _until(page, f"() => location.href === '{base}/'")
-    _until(page, "() => document.querySelector('#account .user') !== null")
+    until(page, f"() => location.href === '{base}/'")
+    until(page, "() => document.querySelector('#account .user') !== null")
     assert page.text_content("#account .user") == "alice"
-    _until(page, "() => document.querySelectorAll('#grid .tile').length === 1")
+    until(page, "() => document.querySelectorAll('#grid .tile').length === 1")
 
     # The first-run page is gone for good; strangers get the login form.
     assert httpx.get(f"{base}/api/v1/auth/setup").json()["needs_admin"] is False
 
     page.click("#account .logout")
-    _until(page, "() => location.pathname === '/login'")
+    until(page, "() => location.pathname === '/login'")
     assert httpx.get(f"{base}/api/v1/items").status_code == 401
     page.goto(f"{base}/")  # the old cookie no longer opens the gallery
     assert page.url.startswith(f"{base}/login")
 
-    _until(page, "() => !document.getElementById('form').hidden")
+    until(page, "() => !document.getElementById('form').hidden")
     assert page.text_content("#submit") == "Log in"
     assert not page.is_visible("input[name=confirm]")  # no "password again" to log in
     _submit(page, "alice", "wrong password")
-    _until(page, "() => !document.getElementById('error').hidden")
+    until(page, "() => !document.getElementById('error').hidden")
     assert page.text_content("#error") == "wrong username or password"
 
     _submit(page, "alice", PASSWORD)
-    _until(page, f"() => location.href === '{base}/'")
+    until(page, f"() => location.href === '{base}/'")
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["mediashelf_session"]["httpOnly"] is True
     assert cookies["mediashelf_session"]["sameSite"] == "Lax"
@@ -143,7 +122,7 @@ def test_first_run_login_and_logout(page: Any, base: str) -> None:
 def test_next_stays_on_this_site(page: Any, base: str, next_param: str, lands: str) -> None:
     """Runs after the test above: alice is logged in, so the form only redirects."""
     page.goto(f"{base}/login?next={next_param}")
-    _until(page, "() => !document.getElementById('form').hidden")
+    until(page, "() => !document.getElementById('form').hidden")
     _submit(page, "alice", PASSWORD)
-    _until(page, f"() => location.origin === '{base}' && location.pathname !== '/login'")
+    until(page, f"() => location.origin === '{base}' && location.pathname !== '/login'")
     assert page.evaluate("() => location.pathname") == lands

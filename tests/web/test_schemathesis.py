@@ -27,13 +27,10 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from mediashelf.auth import apikeys, users
-from mediashelf.db.engine import make_engine, upgrade
+from mediashelf.auth.sessions import digest
 from mediashelf.db.models import ApiKey, User
-from mediashelf.jobs.batch import run_thumbnails, run_videos
-from mediashelf.library.scan import scan
 from mediashelf.web.app import create_app
-from tests import factory
-from tests.conftest import make_settings
+from tests.web.conftest import prepared_library
 
 EXAMPLES = 25  # per operation and mode (valid, invalid data)
 CHECKS = [
@@ -58,31 +55,14 @@ class Keyring:
             live = db.scalar(
                 select(ApiKey).where(ApiKey.user_id == admin.id, ApiKey.revoked_at.is_(None))
             )
-            if live is None or live.key_hash != _digest(self.secret):
+            if live is None or live.key_hash != digest(self.secret):
                 _key, self.secret = apikeys.create(db, admin, "schemathesis", "admin")
         return self.secret
 
 
-def _digest(secret: str) -> str:
-    from mediashelf.auth.sessions import digest
-
-    return digest(secret)
-
-
 @pytest.fixture(scope="module")
 def keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyring]:
-    tmp = tmp_path_factory.mktemp("schemathesis")
-    media = tmp / "media"
-    factory.jpeg(media / "a.jpg", (96, 64), seed=1)
-    factory.video(media / "v.mp4", seconds=1.0)
-    settings_ = make_settings(tmp, media, f"sqlite:///{tmp / 'data' / 'api.db'}")
-    engine = make_engine(settings_.db_url)
-    upgrade(engine)
-    scan(engine, settings_)
-    run_thumbnails(engine, settings_)
-    run_videos(engine, settings_)
-    engine.dispose()
-    app = create_app(settings_)
+    app = create_app(prepared_library(tmp_path_factory.mktemp("schemathesis")))
     with app.state.sessions() as db:
         users.create(db, "admin", None, "admin")  # the only admin: it cannot be disabled
     yield Keyring(app)

@@ -4,7 +4,6 @@ seek bar shows sprite thumbnails; the gallery opens videos on the watch page."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,14 @@ from mediashelf.jobs.queue import Jobs
 from mediashelf.jobs.runner import run_job
 from mediashelf.media.ffmpeg import ffprobe_binary
 from tests import factory
+from tests.browser import chromium, needs_chromium, until
 from tests.conftest import make_settings
 from tests.serving import served
 
-CHROMIUM = "/usr/bin/chromium"
 HLSJS = Path(__file__).parents[2] / "src/mediashelf/web/static/vendor/hls.min.js"
 
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium at /usr/bin/chromium"),
+    needs_chromium,
     pytest.mark.skipif(ffprobe_binary() is None, reason="no ffprobe on this machine"),
     pytest.mark.timeout(180),
 ]
@@ -65,21 +64,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def _until(page: Any, js: str, timeout: float = 60) -> None:
-    """Poll `js` (a function's source) until it returns true. Playwright's own
-    wait_for_function evaluates strings with eval, which the page's CSP forbids."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(js):
-        assert time.monotonic() < deadline, f"timed out waiting for {js}"
-        time.sleep(0.1)
 
 
 def _watch(browser: Any, url: str, seek_to: float) -> dict[str, Any]:
@@ -87,11 +73,11 @@ def _watch(browser: Any, url: str, seek_to: float) -> dict[str, Any]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
-    _until(page, "() => document.getElementById('video').readyState >= 1")
+    until(page, "() => document.getElementById('video').readyState >= 1")
     page.evaluate("v => { v.muted = true; return v.play(); }", page.query_selector("#video"))
-    _until(page, "() => document.getElementById('video').currentTime > 0.5")
+    until(page, "() => document.getElementById('video').currentTime > 0.5")
     page.evaluate(f"() => {{ document.getElementById('video').currentTime = {seek_to}; }}")
-    _until(page, f"() => document.getElementById('video').currentTime > {seek_to + 0.5}")
+    until(page, f"() => document.getElementById('video').currentTime > {seek_to + 0.5}")
     state = page.evaluate(
         """() => { const v = document.getElementById('video');
              return {mode: v.dataset.mode, error: v.error && v.error.code, t: v.currentTime,

@@ -22,8 +22,12 @@ from mediashelf.db.models import ApiKey, User
 from mediashelf.library.clock import utcnow
 
 PREFIX = "msk_"
-# What a key looks like, for refusing one in a URL and for scrubbing logs.
+# What a key looks like, for refusing one in a URL and for scrubbing logs; in logs also
+# percent-encoded, as an access log prints a request line (msk%5F…, %6Dsk_…).
 PATTERN = re.compile(r"msk_[A-Za-z0-9_-]{16,}")
+LOGGED_PATTERN = re.compile(
+    r"(?:m|%6d)(?:s|%73)(?:k|%6b)(?:_|%5f)(?:[A-Za-z0-9_-]|%[0-9a-f]{2}){16,}", re.IGNORECASE
+)
 
 
 def create(

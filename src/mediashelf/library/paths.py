@@ -18,7 +18,7 @@ def confine(root: Path | str, rel: str) -> Path | None:
     if not rel or "\x00" in rel or "\\" in rel or rel.startswith("/"):
         return None
     root_real = os.path.realpath(root)
-    candidate = os.path.realpath(os.path.join(root_real, rel))
+    candidate = _real(os.path.join(root_real, rel))
     if not _within(root_real, candidate):
         return None
     return Path(candidate)
@@ -26,7 +26,14 @@ def confine(root: Path | str, rel: str) -> Path | None:
 
 def is_inside(root_real: str, path: str) -> bool:
     """Whether the real path of `path` lies inside `root_real` (already real)."""
-    return _within(root_real, os.path.realpath(path))
+    return _within(root_real, _real(path))
+
+
+def _real(path: str) -> str:
+    # Twice: at a symlink loop realpath stops resolving and then drops `..` as text,
+    # so `loop/../link` comes back as `link`, unresolved. Its result has no `..` left,
+    # so a second pass resolves what the first skipped.
+    return os.path.realpath(os.path.realpath(path))
 
 
 def _within(root_real: str, real: str) -> bool:

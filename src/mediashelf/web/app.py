@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mediashelf import __version__, logs
 from mediashelf.auth.gate import Gate
@@ -74,6 +76,24 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    """An HTTPException as JSON, safe for any text in its detail (a lone surrogate from
+    the request, quoted back in a message, would make Starlette's own handler fail)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    body = json.dumps({"detail": exc.detail}, ensure_ascii=True, default=repr)
+    return Response(body, exc.status_code, exc.headers, media_type="application/json")
+
+
+async def _unstorable(_request: Request, exc: Exception) -> Response:
+    """A value the database refuses (PostgreSQL and a NUL character in text): the
+    request's fault, so a 400, not a 500."""
+    log.info("refused a value the database cannot store: %s", exc)
+    body = {"detail": "a value in the request cannot be stored (a NUL character?)"}
+    return Response(json.dumps(body), 400, media_type="application/json")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     logs.guard_secrets()  # in every server process: its access log never shows a key
@@ -94,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(authorize)],  # every route: its declared access level
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(LoginRequired, login_redirect)
     app.state.settings = settings
     app.state.gate = Gate(settings, engine)

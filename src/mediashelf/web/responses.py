@@ -7,9 +7,16 @@ answer besides. File routes answer bytes of any type, ranges included.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel
+
+from mediashelf.web.security import access
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Problem(BaseModel):
@@ -50,3 +57,19 @@ FILE: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified since the client's copy"},
     416: {"model": Problem, "description": WHY[416]},
 }
+
+
+def file_route(router: APIRouter, path: str, level: str = "read") -> Callable[[F], F]:
+    """GET and HEAD of a route that sends a file, documented as such. Two routes, not one
+    api_route, which would give both methods the same OpenAPI operationId."""
+    options: dict[str, Any] = {
+        "openapi_extra": access(level),
+        "responses": FILE,
+        "response_class": Response,
+    }
+
+    def register(endpoint: F) -> F:
+        router.head(path, **options)(endpoint)
+        return router.get(path, **options)(endpoint)  # type: ignore[no-any-return]
+
+    return register

@@ -96,14 +96,19 @@ def _same_origin(request: Request, origin: str) -> bool:
     return urlsplit(origin).netloc.lower() == host.lower() and bool(host)
 
 
+def credential_in_url(query: str) -> bool:
+    """Whether a query string carries something that looks like a credential."""
+    return any(
+        name.lower() in KEY_PARAMS or KEY_PATTERN.search(value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+    )
+
+
 async def authorize(request: Request) -> None:
     """The app-wide dependency: identify the caller and apply the route's access level."""
     level, page = route_access(request.scope.get("route"))
     state = request.app.state
-    if any(
-        name.lower() in KEY_PARAMS or KEY_PATTERN.search(value)
-        for name, value in parse_qsl(request.url.query, keep_blank_values=True)
-    ):
+    if credential_in_url(request.url.query):
         raise HTTPException(
             400, "API keys go in the Authorization or X-API-Key header, never in a URL"
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mediashelf.auth import sessions, throttle, users
 from mediashelf.db.models import User
@@ -28,9 +28,17 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class Strict(BaseModel):
-    """Request bodies refuse fields they do not know (no mass assignment)."""
+    """Request bodies refuse fields they do not know (no mass assignment), and text with
+    a NUL character (PostgreSQL cannot store it; no name or password needs one)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text may not contain a NUL character")
+        return value
 
 
 class Login(Strict):

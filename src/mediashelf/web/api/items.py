@@ -20,7 +20,7 @@ from mediashelf.library.paths import confine
 from mediashelf.library.roots import in_library
 from mediashelf.media.sniff import is_scriptable
 from mediashelf.web.deps import DbDep, SettingsDep
-from mediashelf.web.responses import FILE
+from mediashelf.web.responses import file_route
 from mediashelf.web.security import access
 from mediashelf.web.streaming import send_file
 
@@ -282,19 +282,7 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
         raise not_found("file") from None
 
 
-# GET and HEAD as two routes: one api_route gives both the same OpenAPI operationId.
-@router.get(
-    "/items/{item_id}/original",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/items/{item_id}/original",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/items/{item_id}/original")
 def get_original(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
     return original_response(request, db, settings, _get(db, settings, item_id))

@@ -15,24 +15,12 @@ from mediashelf.db.models import Item, Root
 from mediashelf.library.paths import confine
 from mediashelf.web.api.items import not_found, original_response
 from mediashelf.web.deps import DbDep, SettingsDep
-from mediashelf.web.responses import FILE
-from mediashelf.web.security import access
+from mediashelf.web.responses import file_route
 
 router = APIRouter(tags=["items"])
 
 
-@router.get(
-    "/media/{path:path}",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/media/{path:path}",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/media/{path:path}")
 def media_by_path(path: str, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     roots = select(Root.id, Root.path).where(Root.path.in_(settings.root_paths)).order_by(Root.id)
     for root_id, root_path in db.execute(roots):

@@ -25,7 +25,7 @@ from mediashelf.library.cache import is_fingerprint
 from mediashelf.library.roots import in_library
 from mediashelf.web.api.items import item_json, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
-from mediashelf.web.responses import FILE
+from mediashelf.web.responses import file_route
 from mediashelf.web.security import access
 from mediashelf.web.streaming import IMMUTABLE, send_file
 
@@ -55,18 +55,7 @@ def _fp(fingerprint: str) -> str:
     return fingerprint
 
 
-@router.get(
-    "/previews/{fingerprint}/sprites/{name}",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/previews/{fingerprint}/sprites/{name}",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/previews/{fingerprint}/sprites/{name}")
 def sprite_file(fingerprint: str, name: str, request: Request, settings: SettingsDep) -> Response:
     """sprites.vtt (cues `sheetNNN.jpg#xywh=x,y,w,h`), and the sheets it names."""
     if name != "sprites.vtt" and not _SHEET.fullmatch(name):
@@ -78,36 +67,14 @@ def sprite_file(fingerprint: str, name: str, request: Request, settings: Setting
     )
 
 
-@router.get(
-    "/previews/{fingerprint}/strip.jpg",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/previews/{fingerprint}/strip.jpg",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/previews/{fingerprint}/strip.jpg")
 def strip(fingerprint: str, request: Request, settings: SettingsDep) -> Response:
     """The preview strip: frames side by side, for hover scrubbing in grids."""
     path = previews.strip_path(settings, _fp(fingerprint))
     return _send(request, settings, path, "image/jpeg", f"{fingerprint}-{path.name}")
 
 
-@router.get(
-    "/previews/{fingerprint}/teaser-{size}.mp4",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/previews/{fingerprint}/teaser-{size}.mp4",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/previews/{fingerprint}/teaser-{size}.mp4")
 def teaser(fingerprint: str, size: str, request: Request, settings: SettingsDep) -> Response:
     """A teaser (small or large): a silent MP4 of short clips across the video."""
     width = previews.teaser_widths(settings).get(size)

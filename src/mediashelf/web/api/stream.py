@@ -72,7 +72,7 @@ from mediashelf.media.ffmpeg import FFmpegError, FFmpegMissing, FFmpegTimeout
 from mediashelf.media.probe import CONTENT_TYPES
 from mediashelf.web.api.items import ItemId, _get, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
-from mediashelf.web.responses import FILE
+from mediashelf.web.responses import file_route
 from mediashelf.web.security import access
 from mediashelf.web.streaming import send_file
 
@@ -163,18 +163,7 @@ def hls_url(item_id: int) -> str:
 # -- routes --------------------------------------------------------------------
 
 
-@router.get(
-    "/items/{item_id}/stream",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/items/{item_id}/stream",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/items/{item_id}/stream")
 def stream(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The video file, for a `<video>` element: HTTP Range, the container's type."""
     video = load_video(db, settings, item_id)
@@ -210,18 +199,7 @@ async def hls_playlist(item_id: ItemId, request: Request, settings: SettingsDep)
     )
 
 
-@router.get(
-    "/items/{item_id}/hls/{n}.ts",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/items/{item_id}/hls/{n}.ts",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/items/{item_id}/hls/{n}.ts")
 async def hls_segment(
     item_id: ItemId, n: SegmentNo, request: Request, settings: SettingsDep
 ) -> Response:

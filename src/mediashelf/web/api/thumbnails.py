@@ -33,8 +33,8 @@ from mediashelf.library.cache import is_fingerprint, thumbnail_path
 from mediashelf.library.tunables import LiveSettings
 from mediashelf.web.api.items import ThumbSize, not_found
 from mediashelf.web.deps import SettingsDep
-from mediashelf.web.responses import FILE
-from mediashelf.web.security import access, client_address, credentials
+from mediashelf.web.responses import file_route
+from mediashelf.web.security import client_address, credential_in_url, credentials
 from mediashelf.web.streaming import IMMUTABLE, etag_matches, send_file
 
 router = APIRouter(tags=["items"])
@@ -50,18 +50,7 @@ def locate(settings: Settings, fingerprint: str, size: str) -> tuple[Path, str, 
     return thumbnail_path(settings.cache_dir, fingerprint, px, ext), etag, MEDIA_TYPES[ext]
 
 
-@router.get(
-    "/thumbnails/{fingerprint}/{size}",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
-@router.head(
-    "/thumbnails/{fingerprint}/{size}",
-    openapi_extra=access("read"),
-    responses=FILE,
-    response_class=Response,
-)
+@file_route(router, "/thumbnails/{fingerprint}/{size}")
 async def thumbnail(
     fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep
 ) -> Response:
@@ -148,8 +137,9 @@ class ThumbnailFastPath:
         await send({"type": "http.response.body", "body": data})
 
     def _allowed(self, scope: Scope) -> bool:
-        if b"key" in scope["query_string"] or b"msk_" in scope["query_string"]:
-            return False  # perhaps a credential in the URL: the route refuses it
+        query = scope["query_string"]
+        if query and credential_in_url(query.decode("latin-1")):
+            return False  # a credential in the URL: the route refuses it
         try:
             principal = self.gate.identify(*credentials(scope), client_address(scope))
         except KeyRefused:
