@@ -28,13 +28,17 @@ from mediashelf.jobs.queue import Jobs
 from mediashelf.web.api import (
     admin,
     auth,
+    captions,
     events,
     health,
     items,
     media,
     oidc,
+    people,
+    personal,
     previews,
     stream,
+    tags,
     thumbnails,
     users,
 )
@@ -129,6 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router, prefix=api, responses=errors(404, 409))
     app.include_router(oidc.router, prefix=api, responses=errors(404))
     app.include_router(items.router, prefix=api, responses=errors(404))
+    app.include_router(tags.router, prefix=api, responses=errors(404, 409))
+    app.include_router(people.router, prefix=api, responses=errors(404, 409))
+    app.include_router(personal.router, prefix=api, responses=errors(404))
+    app.include_router(personal.seed, responses=errors(404))
+    app.include_router(captions.router, prefix=api, responses=errors(404))
     app.include_router(stream.router, prefix=api, responses=errors(404, 416, 503))
     app.include_router(thumbnails.router, prefix=api, responses=errors(404))
     app.include_router(settings_api.router, prefix=api, responses=errors())

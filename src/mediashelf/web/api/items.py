@@ -5,23 +5,27 @@ from __future__ import annotations
 import base64
 import json
 import posixpath
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
+from mediashelf.library.cache import is_fingerprint
 from mediashelf.library.paths import confine
 from mediashelf.library.roots import in_library
+from mediashelf.library.summaries import annotate
 from mediashelf.media.sniff import is_scriptable
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import file_route
-from mediashelf.web.security import access
+from mediashelf.web.security import PrincipalDep, access
 from mediashelf.web.streaming import send_file
 
 router = APIRouter(tags=["items"])
@@ -188,6 +192,7 @@ def clean_folder(folder: str) -> str:
 def list_items(
     db: DbDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     kind: Kind | None = None,
     folder: Annotated[str | None, Query(description="Only items in this folder")] = None,
     recursive: Annotated[bool, Query(description="With folder: include sub-folders")] = False,
@@ -231,7 +236,7 @@ def list_items(
     if len(rows) > limit:
         last = page[-1]
         next_cursor = _encode_cursor(sort.value, getattr(last, column.key), last.id)
-    return {"items": [item_json(i, settings) for i in page], "next_cursor": next_cursor}
+    return {"items": items_json(db, settings, principal, page), "next_cursor": next_cursor}
 
 
 @router.get("/items/count", openapi_extra=access("read"))
@@ -245,15 +250,45 @@ def count_items(db: DbDep, settings: SettingsDep, kind: Kind | None = None) -> d
 
 
 @router.get("/items/{item_id}", openapi_extra=access("read"))
-def get_item(item_id: ItemId, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
-    return item_json(_get(db, settings, item_id), settings)
+def get_item(
+    item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return items_json(db, settings, principal, [lookup(db, settings, item_id)])[0]
 
 
-def _get(db: Session, settings: Settings, item_id: int) -> Item:
+def items_json(
+    db: Session, settings: Settings, principal: Principal, items: Sequence[Item]
+) -> list[dict[str, Any]]:
+    """Items as the API shows them: the file's facts, and people's data on them (tags,
+    ratings, the caller's own rating, favorite and views)."""
+    shown = [item_json(item, settings) for item in items]
+    annotate(db, principal.user_id, shown)
+    return shown
+
+
+def lookup(db: Session, settings: Settings, item_id: int) -> Item:
     """The item, if it is under a configured root; else 404."""
     item = db.execute(select(Item).where(Item.id == item_id, in_library(settings))).scalar()
     if item is None:
         raise not_found()
+    return item
+
+
+def by_hash(db: Session, settings: Settings, content_hash: str, kind: str | None = None) -> Item:
+    """The seed addressed media by content hash: our fingerprint or full hash; 404 if none."""
+    what = kind or "item"
+    if not is_fingerprint(content_hash):
+        raise not_found(what)
+    query = select(Item).where(
+        Item.status == "present",
+        or_(Item.fingerprint == content_hash, Item.full_hash == content_hash),
+        in_library(settings),
+    )
+    if kind is not None:
+        query = query.where(Item.kind == kind)
+    item = db.execute(query.order_by(Item.id).limit(1)).scalar()
+    if item is None:
+        raise not_found(what)
     return item
 
 
@@ -285,7 +320,7 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
 @file_route(router, "/items/{item_id}/original")
 def get_original(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
-    return original_response(request, db, settings, _get(db, settings, item_id))
+    return original_response(request, db, settings, lookup(db, settings, item_id))
 
 
 @router.get(
@@ -299,7 +334,12 @@ def item_thumbnail(
     item_id: ItemId, size: ThumbSize, db: DbDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Redirects to the item's thumbnail URL, which is keyed by content."""
-    thumbs = item_json(_get(db, settings, item_id), settings)["thumbnails"]
+    thumbs = item_json(lookup(db, settings, item_id), settings)["thumbnails"]
     if not thumbs:
         raise not_found("thumbnail")
     return RedirectResponse(thumbs[size.value], status_code=307)
+
+
+# For other listings that page the same way (keyset cursors over a value and an id).
+encode_cursor = _encode_cursor
+decode_cursor = _decode_cursor
