@@ -29,7 +29,8 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
 from mediashelf.auth import apikeys, sessions, users
-from mediashelf.db.models import Job, User
+from mediashelf.db.models import Crop, Item, Job, User
+from mediashelf.library.clock import utcnow
 from mediashelf.web.app import create_app
 from mediashelf.web.security import CSRF_HEADER, SESSION_COOKIE, route_access
 from tests.serving import live_server
@@ -183,6 +184,60 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/media/{what}/{content_hash}"): Case(
         "read", lambda c: f"/api/media/get-poster/{c.video['fingerprint']}", {307}
     ),
+    # each user's own data on items: reading and recording views is browsing, the rest
+    # (rating, favorites, captions) is editing
+    ("GET", "/api/v1/items/{item_id}/rating"): Case(
+        "read", lambda c: IMG.format(ctx=c) + "/rating"
+    ),
+    ("PUT", "/api/v1/items/{item_id}/rating"): Case(
+        "write", lambda c: IMG.format(ctx=c) + "/rating", body=lambda _c: {"value": 60}
+    ),
+    ("DELETE", "/api/v1/items/{item_id}/rating"): Case(
+        "write", lambda c: IMG.format(ctx=c) + "/rating"
+    ),
+    ("POST", "/api/v1/items/{item_id}/views"): Case(
+        "read", lambda c: VID.format(ctx=c) + "/views", body=lambda _c: {"position": 1.5}
+    ),
+    ("PUT", "/api/v1/items/{item_id}/favorite"): Case(
+        "write", lambda c: IMG.format(ctx=c) + "/favorite"
+    ),
+    ("DELETE", "/api/v1/items/{item_id}/favorite"): Case(
+        "write", lambda c: IMG.format(ctx=c) + "/favorite"
+    ),
+    ("GET", "/api/v1/favorites"): Case("read", fixed("/api/v1/favorites")),
+    ("GET", "/api/v1/items/{item_id}/caption"): Case(
+        "read", lambda c: IMG.format(ctx=c) + "/caption"
+    ),
+    ("POST", "/api/v1/items/{item_id}/caption"): Case(
+        "write", lambda c: IMG.format(ctx=c) + "/caption", {201}, body=lambda _c: {"text": "x"}
+    ),
+    ("GET", "/api/ratings/{media_hash}"): Case(
+        "read", lambda c: f"/api/ratings/{c.image['fingerprint']}"
+    ),
+    ("POST", "/api/ratings/{media_hash}"): Case(
+        "write", lambda c: f"/api/ratings/{c.image['fingerprint']}", body=lambda _c: {"rating": 3}
+    ),
+    ("POST", "/api/add-favourite/{media_hash}"): Case(
+        "write", lambda c: f"/api/add-favourite/{c.video['fingerprint']}"
+    ),
+    ("POST", "/api/remove-favourite/{media_hash}"): Case(
+        "write", lambda c: f"/api/remove-favourite/{c.video['fingerprint']}"
+    ),
+    ("GET", "/api/is-favourite/{media_hash}"): Case(
+        "read", lambda c: f"/api/is-favourite/{c.video['fingerprint']}"
+    ),
+    ("GET", "/api/v1/items/{item_id}/crop"): Case("read", lambda c: IMG.format(ctx=c) + "/crop"),
+    ("POST", "/api/v1/items/{item_id}/crop"): Case(
+        "write",
+        lambda c: IMG.format(ctx=c) + "/crop",
+        body=lambda _c: {"name": "m", "x": 0, "y": 0, "width": 0.5, "height": 0.5},
+    ),
+    ("DELETE", "/api/v1/items/{item_id}/crop"): Case(
+        "write", lambda c: IMG.format(ctx=c) + "/crop?name=m", {200, 404}  # 404: gone already
+    ),
+    ("GET", "/api/v1/items/{item_id}/cropped"): Case(
+        "read", lambda c: IMG.format(ctx=c) + "/cropped?name=kept&size=small"
+    ),
     # admin: libraries, jobs, settings, users
     ("POST", "/api/v1/admin/rescan"): Case("admin", fixed("/api/v1/admin/rescan"), {202, 409}),
     ("POST", "/api/v1/admin/generate"): Case(
@@ -252,6 +307,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         }
         job = db.scalar(select(Job.id).where(Job.status == "done").limit(1))
         assert job is not None
+        photo = db.scalar(select(Item.id).where(Item.kind == "image"))
+        now = utcnow()
+        db.add(Crop(item_id=photo, name="kept", x=0, y=0, width=0.5, height=0.5,
+                    created_at=now, updated_at=now))  # fmt: skip
+        db.commit()
 
     def new_key() -> int:
         with app.state.sessions() as db:

@@ -9,6 +9,7 @@ small from medium.
 from __future__ import annotations
 
 import io
+import math
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -129,22 +130,7 @@ def make_thumbnails(
     atomic. Raises ImageError for anything that is not a readable image.
     """
     ordered = sorted(targets, key=lambda t: t[0], reverse=True)
-    try:
-        with Image.open(src) as img:
-            w, h = img.size
-            if w * h > max_pixels:
-                raise ImageError(
-                    f"image is {w}x{h} ({w * h / 1e6:.0f} MP), over the MAX_IMAGE_PIXELS "
-                    f"limit of {max_pixels / 1e6:.0f} MP"
-                )
-            img.draft("RGB", fit((w, h), ordered[0][0]))  # JPEG only: DCT scaling
-            img.load()
-            pixels = _to_display(img)
-    except ImageError:
-        raise
-    except Exception as exc:  # a broken file makes decoders raise all sorts of types
-        raise ImageError(f"cannot decode image: {_reason(exc)}") from None
-
+    pixels = _decode(src, ordered[0][0], max_pixels)
     made = []
     current = pixels
     for longest, dst in ordered:
@@ -158,6 +144,50 @@ def make_thumbnails(
             current = current.resize(size, resample, reducing_gap=None if chained else 2.0)
         made.append(_save(current, Path(dst), quality))
     return made
+
+
+def make_crop(
+    src: Path | str,
+    dst: Path,
+    box: tuple[float, float, float, float],
+    longest: int,
+    *,
+    quality: int = 80,
+    max_pixels: int = 200_000_000,
+) -> Thumb:
+    """Write the part `box` (x, y, width, height in 0..1 of the upright image) of `src`,
+    scaled so its longest side is at most `longest`. Atomic; ImageError if unreadable."""
+    x, y, bw, bh = box
+    # Decode just large enough that the crop still has `longest` pixels (DCT scaling).
+    pixels = _decode(src, math.ceil(longest / min(bw, bh)), max_pixels)
+    w, h = pixels.size
+    left, top = round(x * w), round(y * h)
+    right, bottom = max(left + 1, round((x + bw) * w)), max(top + 1, round((y + bh) * h))
+    part = pixels.crop((left, top, min(right, w), min(bottom, h)))
+    size = fit(part.size, longest)
+    if part.size != size:
+        part = part.resize(size, Image.Resampling.HAMMING, reducing_gap=2.0)
+    return _save(part, dst, quality)
+
+
+def _decode(src: Path | str, longest: int, max_pixels: int) -> Image.Image:
+    """The upright, sRGB pixels of `src`, decoded at no less than `longest` on the long
+    side where the format can scale while decoding (JPEG)."""
+    try:
+        with Image.open(src) as img:
+            w, h = img.size
+            if w * h > max_pixels:
+                raise ImageError(
+                    f"image is {w}x{h} ({w * h / 1e6:.0f} MP), over the MAX_IMAGE_PIXELS "
+                    f"limit of {max_pixels / 1e6:.0f} MP"
+                )
+            img.draft("RGB", fit((w, h), longest))  # JPEG only: DCT scaling
+            img.load()
+            return _to_display(img)
+    except ImageError:
+        raise
+    except Exception as exc:  # a broken file makes decoders raise all sorts of types
+        raise ImageError(f"cannot decode image: {_reason(exc)}") from None
 
 
 def _to_display(img: Image.Image) -> Image.Image:

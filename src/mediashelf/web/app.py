@@ -29,6 +29,7 @@ from mediashelf.web.api import (
     admin,
     auth,
     captions,
+    crops,
     events,
     health,
     items,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(personal.router, prefix=api, responses=errors(404))
     app.include_router(personal.seed, responses=errors(404))
     app.include_router(captions.router, prefix=api, responses=errors(404))
+    app.include_router(crops.router, prefix=api, responses=errors(404))
     app.include_router(stream.router, prefix=api, responses=errors(404, 416, 503))
     app.include_router(thumbnails.router, prefix=api, responses=errors(404))
     app.include_router(settings_api.router, prefix=api, responses=errors())
@@ -145,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router, prefix=api, responses=errors())
     app.include_router(previews.router, prefix=api, responses=errors(404))
     app.include_router(previews.seed, responses=errors(404))
+    app.include_router(people.seed, responses=errors(404))
     app.include_router(media.router, responses=errors(404))
 
     static = resources.files("mediashelf.web") / "static"
