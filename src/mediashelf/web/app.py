@@ -37,6 +37,7 @@ from mediashelf.web.api import (
     oidc,
     people,
     personal,
+    photosets,
     previews,
     stream,
     tags,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(personal.seed, responses=errors(404))
     app.include_router(captions.router, prefix=api, responses=errors(404))
     app.include_router(crops.router, prefix=api, responses=errors(404))
+    app.include_router(photosets.router, prefix=api, responses=errors(404, 409))
     app.include_router(stream.router, prefix=api, responses=errors(404, 416, 503))
     app.include_router(thumbnails.router, prefix=api, responses=errors(404))
     app.include_router(settings_api.router, prefix=api, responses=errors())
