@@ -238,6 +238,19 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/items/{item_id}/cropped"): Case(
         "read", lambda c: IMG.format(ctx=c) + "/cropped?name=kept&size=small"
     ),
+    ("GET", "/api/v1/random"): Case("read", fixed("/api/v1/random")),
+    ("GET", "/api/v1/random/seeded/{seed}"): Case("read", fixed("/api/v1/random/seeded/3")),
+    ("GET", "/api/v1/random/spotlight"): Case("read", fixed("/api/v1/random/spotlight")),
+    ("GET", "/api/get-random-video"): Case("read", fixed("/api/get-random-video")),
+    ("GET", "/api/get-random-video-seeded/{seed}"): Case(
+        "read", fixed("/api/get-random-video-seeded/3")
+    ),
+    ("GET", "/api/get-random-spotlight-video"): Case(
+        "read", fixed("/api/get-random-spotlight-video")
+    ),
+    ("GET", "/api/get-video-data/{media_hash}"): Case(
+        "read", lambda c: f"/api/get-video-data/{c.video['fingerprint']}"
+    ),
     # admin: libraries, jobs, settings, users
     ("POST", "/api/v1/admin/rescan"): Case("admin", fixed("/api/v1/admin/rescan"), {202, 409}),
     ("POST", "/api/v1/admin/generate"): Case(
@@ -261,6 +274,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/admin/settings"): Case("admin", fixed("/api/v1/admin/settings")),
     ("PATCH", "/api/v1/admin/settings"): Case(
         "admin", fixed("/api/v1/admin/settings"), body=lambda _c: {"thumbnail_quality": 80}
+    ),
+    ("GET", "/api/v1/admin/content-filters"): Case("admin", fixed("/api/v1/admin/content-filters")),
+    ("PUT", "/api/v1/admin/content-filters"): Case(
+        "admin", fixed("/api/v1/admin/content-filters"), body=lambda _c: {}
     ),
     ("GET", "/api/v1/users"): Case("admin", fixed("/api/v1/users")),
     ("POST", "/api/v1/users"): Case(

@@ -1,10 +1,11 @@
 """Cross-site scripting: names are text, never markup, and uploaded content never runs.
 
-Files whose names are HTML (`<img src=x onerror=…>`, `</script>` across a folder) and
-a user whose display name is HTML, shown by the real pages in headless Chromium: the
-text shows literally, no element is injected, and the payloads' side effects (a
-global set by `onerror`, a request for `/x`) never happen. The API answers JSON with
-nosniff, and a file whose content is HTML or SVG is never served as a page.
+Files whose names are HTML (`<img src=x onerror=…>`, `</script>` across a folder),
+captions that are HTML, and a user whose display name is HTML, shown by the real
+pages in headless Chromium: the text shows literally, no element is injected, and the
+payloads' side effects (a global set by `onerror`, a request for `/x`) never happen.
+The API answers JSON with nosniff, and a file whose content is HTML or SVG is never
+served as a page.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ SVG_NAME = "<svg onload=window.__xss=3>.png"
 VIDEO_NAME = '<img src=x onerror="window.__xss=4">.mp4'
 BROKEN_NAME = "<b onmouseover=window.__xss=5>broken.jpg"  # HTML content: an error tile
 DISPLAY_NAME = '<img src=x onerror="window.__xss=6"><script>window.__xss=7</script>'
+CAPTION = '<img src=x onerror="window.__xss=8"><script>window.__xss=9</script> & more'
 
 # Files whose content a browser could run, under names that claim media.
 SCRIPTABLE = {
@@ -119,7 +121,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             login = http.post("/api/v1/auth/login", json=_login())
             assert login.status_code == 200, login.text
             found = http.get("/api/v1/items", params={"limit": 500}).json()["items"]
-        items = {i["path"]: i for i in found}
+            items = {i["path"]: i for i in found}
+            csrf = {"x-csrf-token": login.json()["csrf_token"]}
+            for path in (SCRIPT_PATH, VIDEO_NAME):  # a caption written through the API
+                url = f"/api/v1/items/{items[path]['id']}/caption"
+                made = http.post(url, json={"text": CAPTION}, headers=csrf)
+                assert made.status_code == 201, made.text
+                items[path]["caption"] = CAPTION
         assert IMAGE_NAME in items and SCRIPT_PATH in items and VIDEO_NAME in items, items
         yield Site(base, {p: i["id"] for p, i in items.items()}, items)
 
@@ -231,7 +239,7 @@ def test_names_in_the_gallery_are_text(site: Site, tab: Watched) -> None:
     )
     until(page, "() => document.getElementById('viewer').open")
     caption = page.text_content("#viewer-caption")
-    assert caption is not None and caption.startswith(SCRIPT_PATH + " · ")
+    assert caption is not None and caption.startswith(f"{CAPTION} — {SCRIPT_PATH} · ")
     page.mouse.move(5, 5)  # over nothing; then over every tile (onmouseover payloads)
     for tile in page.query_selector_all("#grid .tile")[:20]:
         page.keyboard.press("Escape")
@@ -255,6 +263,7 @@ def test_the_watch_page_shows_the_name_as_text(site: Site, tab: Watched) -> None
     until(page, "() => document.getElementById('title').textContent !== ''")
     until(page, "() => document.getElementById('video').readyState >= 1")
     assert page.text_content("#title") == VIDEO_NAME
+    assert page.text_content("#caption") == CAPTION
     assert page.title() == f"{VIDEO_NAME} · Mediashelf"
     until(page, "() => document.querySelector('#account .user') !== null")
     assert page.text_content("#account .user") == DISPLAY_NAME

@@ -258,3 +258,228 @@ class OidcLogin(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- what people add on top of their files (organizing) ------------------------------
+#
+# Everything hangs off `items.id`, which the scanner keeps when a file moves or is
+# renamed (it finds the row by content fingerprint), so tags and ratings follow the
+# file. Backups key items by fingerprint plus path (library/backup.py).
+
+
+class Tag(Base):
+    """A tag, with an optional category ("place", "event") and aliases."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # the name, folded for lookups
+    category: Mapped[str | None] = mapped_column(String(100))
+    aliases: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of names
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Studio(Base):
+    """Who made a set or a video; studios nest (a label of a network)."""
+
+    __tablename__ = "studios"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    aliases: Mapped[str] = mapped_column(Text, default="[]")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("studios.id", ondelete="SET NULL"))
+    image_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Performer(Base):
+    """A person in photos and videos (the seed's "actors")."""
+
+    __tablename__ = "performers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    aliases: Mapped[str] = mapped_column(Text, default="[]")
+    image_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Photoset(Base):
+    """An album: an ordered list of items, with its own facts, tags and people."""
+
+    __tablename__ = "photosets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[int | None] = mapped_column(Integer)
+    date: Mapped[datetime | None] = mapped_column(DateTime)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    original_filename: Mapped[str | None] = mapped_column(Text)
+    cover_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    studio_id: Mapped[int | None] = mapped_column(ForeignKey("studios.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PhotosetItem(Base):
+    __tablename__ = "photoset_items"
+    __table_args__ = (Index("ix_photoset_items_item", "item_id"),)
+
+    photoset_id: Mapped[int] = mapped_column(
+        ForeignKey("photosets.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ItemTag(Base):
+    __tablename__ = "item_tags"
+    __table_args__ = (Index("ix_item_tags_tag", "tag_id"),)
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ItemPerformer(Base):
+    __tablename__ = "item_performers"
+    __table_args__ = (Index("ix_item_performers_performer", "performer_id"),)
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    performer_id: Mapped[int] = mapped_column(
+        ForeignKey("performers.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class PhotosetTag(Base):
+    __tablename__ = "photoset_tags"
+    __table_args__ = (Index("ix_photoset_tags_tag", "tag_id"),)
+
+    photoset_id: Mapped[int] = mapped_column(
+        ForeignKey("photosets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+
+
+class PhotosetPerformer(Base):
+    __tablename__ = "photoset_performers"
+    __table_args__ = (Index("ix_photoset_performers_performer", "performer_id"),)
+
+    photoset_id: Mapped[int] = mapped_column(
+        ForeignKey("photosets.id", ondelete="CASCADE"), primary_key=True
+    )
+    performer_id: Mapped[int] = mapped_column(
+        ForeignKey("performers.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ItemStudio(Base):
+    """The studio of an item (at most one)."""
+
+    __tablename__ = "item_studios"
+    __table_args__ = (Index("ix_item_studios_studio", "studio_id"),)
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studios.id", ondelete="CASCADE"))
+
+
+class Rating(Base):
+    """A user's rating of an item: 1-5 stars stored as 20-100 (0-100 allowed)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_item", "item_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class View(Base):
+    """How often a user has viewed an item, when last, and where a video was left off."""
+
+    __tablename__ = "views"
+    __table_args__ = (Index("ix_views_item", "item_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int] = mapped_column(Integer)
+    last_viewed_at: Mapped[datetime] = mapped_column(DateTime)
+    position: Mapped[float | None] = mapped_column(Float)  # seconds, for resuming a video
+
+
+class Favorite(Base):
+    __tablename__ = "favorites"
+    __table_args__ = (Index("ix_favorites_item", "item_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Caption(Base):
+    """One version of an item's caption; the newest is current. Written by a person
+    (source manual, author_id) or by a generator (source ai, model, prompt)."""
+
+    __tablename__ = "captions"
+    __table_args__ = (Index("ix_captions_item", "item_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # manual | ai | sidecar | import
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    model: Mapped[str | None] = mapped_column(String(200))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Crop(Base):
+    """A named crop of an item: a rectangle in 0..1 of the displayed (EXIF-rotated) image."""
+
+    __tablename__ = "crops"
+    __table_args__ = (UniqueConstraint("item_id", "name", name="uq_crops_item_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    width: Mapped[float] = mapped_column(Float)
+    height: Mapped[float] = mapped_column(Float)
+    aspect: Mapped[str | None] = mapped_column(String(20))  # a label such as "16:9"
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ContentFilter(Base):
+    """A site-wide hide set by an admin: items with this tag, performer or studio."""
+
+    __tablename__ = "content_filters"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # tag | performer | studio
+    target_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -20,11 +20,10 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mediashelf.config import Settings
 from mediashelf.db.models import SettingValue
+from mediashelf.db.upsert import upsert
 from mediashelf.library.clock import utcnow
 
 TUNABLE = (
@@ -103,19 +102,14 @@ def change(engine: Engine, base: Settings, values: dict[str, Any]) -> Settings:
     wanted = {k: v for k, v in {**current, **values}.items() if v is not None}
     result = apply(base, wanted)  # raises before anything is written
     now = utcnow()
-    insert_ = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with engine.begin() as conn:
         for key, value in values.items():
             if value is None:
                 conn.execute(delete(SettingValue).where(SettingValue.key == key))
                 continue
             stored = json.dumps(getattr(result, key))
-            stmt = insert_(SettingValue).values(key=key, value=stored, updated_at=now)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["key"], set_={"value": stored, "updated_at": now}
-                )
-            )
+            row = {"key": key, "value": stored, "updated_at": now}
+            upsert(conn, SettingValue, row, ["key"], {"value": stored, "updated_at": now})
     return result
 
 

@@ -30,7 +30,9 @@ from mediashelf.web.api import (
     auth,
     captions,
     crops,
+    discover,
     events,
+    filters,
     health,
     items,
     media,
@@ -142,9 +144,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(captions.router, prefix=api, responses=errors(404))
     app.include_router(crops.router, prefix=api, responses=errors(404))
     app.include_router(photosets.router, prefix=api, responses=errors(404, 409))
+    app.include_router(discover.router, prefix=api, responses=errors())
+    app.include_router(discover.seed_router, responses=errors(404))
     app.include_router(stream.router, prefix=api, responses=errors(404, 416, 503))
     app.include_router(thumbnails.router, prefix=api, responses=errors(404))
     app.include_router(settings_api.router, prefix=api, responses=errors())
+    app.include_router(filters.router, prefix=api, responses=errors())
     app.include_router(admin.router, prefix=api, responses=errors(404, 409))
     app.include_router(events.router, prefix=api, responses=errors())
     app.include_router(previews.router, prefix=api, responses=errors(404))

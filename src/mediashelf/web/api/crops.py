@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
 from mediashelf.db.models import Crop, Item, Root
 from mediashelf.db.upsert import upsert
@@ -30,7 +31,7 @@ from mediashelf.web.api.auth import Strict
 from mediashelf.web.api.items import ItemId, ThumbSize, lookup, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import FILE
-from mediashelf.web.security import access
+from mediashelf.web.security import PrincipalDep, access
 from mediashelf.web.streaming import IMMUTABLE, send_file
 
 router = APIRouter(tags=["crops"])
@@ -69,8 +70,8 @@ def crop_json(crop: Crop, item_id: int) -> dict[str, Any]:
     }
 
 
-def _photo(db: Session, settings: Settings, item_id: int) -> Item:
-    item = lookup(db, settings, item_id)
+def _photo(db: Session, settings: Settings, item_id: int, principal: Principal) -> Item:
+    item = lookup(db, settings, item_id, principal)
     if item.kind != "image" or item.error or not item.fingerprint:
         raise HTTPException(422, "crops are for photos that can be read")
     return item
@@ -82,15 +83,19 @@ def _crops(db: Session, item_id: int) -> dict[str, Any]:
 
 
 @router.get("/items/{item_id}/crop", openapi_extra=access("read"))
-def list_crops(item_id: ItemId, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def list_crops(
+    item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """The photo's named crops."""
-    return _crops(db, lookup(db, settings, item_id).id)
+    return _crops(db, lookup(db, settings, item_id, principal).id)
 
 
 @router.post("/items/{item_id}/crop", openapi_extra=access("write"))
-def save_crop(item_id: ItemId, body: NewCrop, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def save_crop(
+    item_id: ItemId, body: NewCrop, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """Add a crop, or change the one of that name."""
-    item = _photo(db, settings, item_id)
+    item = _photo(db, settings, item_id, principal)
     now = utcnow()
     rect = {"x": body.x, "y": body.y, "width": body.width, "height": body.height}
     values = {"item_id": item.id, "name": body.name, **rect, "aspect": body.aspect}
@@ -102,9 +107,9 @@ def save_crop(item_id: ItemId, body: NewCrop, db: DbDep, settings: SettingsDep) 
 
 @router.delete("/items/{item_id}/crop", openapi_extra=access("write"))
 def delete_crop(
-    item_id: ItemId, name: CropName, db: DbDep, settings: SettingsDep
+    item_id: ItemId, name: CropName, db: DbDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    item = lookup(db, settings, item_id)
+    item = lookup(db, settings, item_id, principal)
     crop = db.scalar(select(Crop).where(Crop.item_id == item.id, Crop.name == name))
     if crop is None:
         raise not_found("crop")
@@ -127,10 +132,11 @@ def cropped(
     request: Request,
     db: DbDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     size: ThumbSize = ThumbSize.medium,
 ) -> Response:
     """The crop, rendered from the original at a thumbnail size (cached)."""
-    item = _photo(db, settings, item_id)
+    item = _photo(db, settings, item_id, principal)
     crop = db.scalar(select(Crop).where(Crop.item_id == item.id, Crop.name == name))
     if crop is None:
         raise not_found("crop")

@@ -18,11 +18,14 @@ from sqlalchemy.orm import Session
 from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
+from mediashelf.library import names
 from mediashelf.library.cache import is_fingerprint
 from mediashelf.library.paths import confine
 from mediashelf.library.roots import in_library
 from mediashelf.library.summaries import annotate
+from mediashelf.library.visibility import shown
 from mediashelf.media.sniff import is_scriptable
+from mediashelf.web.api.tags import ListedId
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import file_route
 from mediashelf.web.security import PrincipalDep, access
@@ -203,12 +206,31 @@ def list_items(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
     include_missing: bool = False,
+    tag: Annotated[
+        list[ListedId] | None,
+        Query(max_length=20, description="Only items with every one of these tags (ids)"),
+    ] = None,
+    performer: Annotated[
+        list[ListedId] | None,
+        Query(max_length=20, description="Only items with every one of these performers"),
+    ] = None,
+    studio: Annotated[
+        list[ListedId] | None,
+        Query(max_length=20, description="Only items of any of these studios (ids)"),
+    ] = None,
+    untagged: Annotated[bool, Query(description="Only items without any tag")] = False,
 ) -> dict[str, Any]:
-    """Items, newest first by default. Follow `next_cursor` for the next page."""
+    """Items, newest first by default. Follow `next_cursor` for the next page.
+
+    `tag` and `performer` (repeatable) narrow: an item must have all of them. `studio`
+    (repeatable) widens: an item has one studio, so any of them (sub-studios are not
+    included). Links to an item count, not its photosets'."""
+    if untagged and tag:
+        raise HTTPException(400, "untagged and tag exclude each other: give one of them")
     column = SORT_COLUMNS[sort.value.lstrip("-")]
     desc = sort.value.startswith("-")
     query = select(Item)
-    conditions: list[ColumnElement[bool]] = [in_library(settings)]
+    conditions: list[ColumnElement[bool]] = [in_library(settings), shown(db)]
     if not include_missing:
         conditions.append(Item.status == "present")
     if kind is not None:
@@ -225,6 +247,9 @@ def list_items(
             )
         elif not recursive:
             conditions.append(Item.folder == norm)
+    conditions += names.item_filters(
+        tags=tag or [], performers=performer or [], studios=studio or [], untagged=untagged
+    )
     if cursor:
         value, last_id = _decode_cursor(cursor, sort.value)
         key = tuple_(column, Item.id)
@@ -242,7 +267,9 @@ def list_items(
 @router.get("/items/count", openapi_extra=access("read"))
 def count_items(db: DbDep, settings: SettingsDep, kind: Kind | None = None) -> dict[str, int]:
     query = (
-        select(func.count()).select_from(Item).where(Item.status == "present", in_library(settings))
+        select(func.count())
+        .select_from(Item)
+        .where(Item.status == "present", in_library(settings), shown(db))
     )
     if kind is not None:
         query = query.where(Item.kind == kind.value)
@@ -253,7 +280,7 @@ def count_items(db: DbDep, settings: SettingsDep, kind: Kind | None = None) -> d
 def get_item(
     item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    return items_json(db, settings, principal, [lookup(db, settings, item_id)])[0]
+    return items_json(db, settings, principal, [lookup(db, settings, item_id, principal)])[0]
 
 
 def items_json(
@@ -266,16 +293,27 @@ def items_json(
     return shown
 
 
-def lookup(db: Session, settings: Settings, item_id: int) -> Item:
-    """The item, if it is under a configured root; else 404."""
-    item = db.execute(select(Item).where(Item.id == item_id, in_library(settings))).scalar()
+def lookup(db: Session, settings: Settings, item_id: int, principal: Principal) -> Item:
+    """The item, if it is under a configured root and, for all but admins, no content
+    filter hides it; else 404."""
+    query = select(Item).where(Item.id == item_id, in_library(settings))
+    if "admin" not in principal.perms:
+        query = query.where(shown(db))
+    item = db.execute(query).scalar()
     if item is None:
         raise not_found()
     return item
 
 
-def by_hash(db: Session, settings: Settings, content_hash: str, kind: str | None = None) -> Item:
-    """The seed addressed media by content hash: our fingerprint or full hash; 404 if none."""
+def by_hash(
+    db: Session,
+    settings: Settings,
+    content_hash: str,
+    principal: Principal,
+    kind: str | None = None,
+) -> Item:
+    """The seed addressed media by content hash: our fingerprint or full hash; 404 if none
+    (or, for all but admins, if a content filter hides it)."""
     what = kind or "item"
     if not is_fingerprint(content_hash):
         raise not_found(what)
@@ -286,6 +324,8 @@ def by_hash(db: Session, settings: Settings, content_hash: str, kind: str | None
     )
     if kind is not None:
         query = query.where(Item.kind == kind)
+    if "admin" not in principal.perms:
+        query = query.where(shown(db))
     item = db.execute(query.order_by(Item.id).limit(1)).scalar()
     if item is None:
         raise not_found(what)
@@ -318,9 +358,11 @@ def original_response(request: Request, db: Session, settings: Settings, item: I
 
 
 @file_route(router, "/items/{item_id}/original")
-def get_original(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+def get_original(
+    item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> Response:
     """The original file, with HTTP Range, ETag and Last-Modified."""
-    return original_response(request, db, settings, lookup(db, settings, item_id))
+    return original_response(request, db, settings, lookup(db, settings, item_id, principal))
 
 
 @router.get(
@@ -331,10 +373,10 @@ def get_original(item_id: ItemId, request: Request, db: DbDep, settings: Setting
     responses={307: {"description": "Where it is"}},
 )
 def item_thumbnail(
-    item_id: ItemId, size: ThumbSize, db: DbDep, settings: SettingsDep
+    item_id: ItemId, size: ThumbSize, db: DbDep, settings: SettingsDep, principal: PrincipalDep
 ) -> RedirectResponse:
     """Redirects to the item's thumbnail URL, which is keyed by content."""
-    thumbs = item_json(lookup(db, settings, item_id), settings)["thumbnails"]
+    thumbs = item_json(lookup(db, settings, item_id, principal), settings)["thumbnails"]
     if not thumbs:
         raise not_found("thumbnail")
     return RedirectResponse(thumbs[size.value], status_code=307)

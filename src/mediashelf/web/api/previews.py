@@ -15,18 +15,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from mediashelf.config import Settings
-from mediashelf.db.models import Item
 from mediashelf.library import previews
 from mediashelf.library.cache import is_fingerprint
-from mediashelf.library.roots import in_library
-from mediashelf.web.api.items import item_json, not_found
+from mediashelf.web.api.items import by_hash, item_json, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import file_route
-from mediashelf.web.security import access
+from mediashelf.web.security import PrincipalDep, access
 from mediashelf.web.streaming import IMMUTABLE, send_file
 
 router = APIRouter(tags=["previews"])
@@ -110,22 +106,6 @@ _SEED = {
 }
 
 
-def _by_hash(db: Session, settings: Settings, content_hash: str) -> Item:
-    """The seed addressed videos by content hash: our fingerprint or full hash."""
-    if not is_fingerprint(content_hash):
-        raise not_found("video")
-    query = select(Item).where(
-        Item.kind == "video",
-        Item.status == "present",
-        or_(Item.fingerprint == content_hash, Item.full_hash == content_hash),
-        in_library(settings),
-    )
-    item = db.execute(query.limit(1)).scalar()
-    if item is None:
-        raise not_found("video")
-    return item
-
-
 @seed.get(
     "/video/{content_hash}",
     openapi_extra=access("read"),
@@ -133,8 +113,10 @@ def _by_hash(db: Session, settings: Settings, content_hash: str) -> Item:
     response_class=RedirectResponse,
     responses={307: {"description": "Where it is"}},
 )
-def seed_video(content_hash: str, db: DbDep, settings: SettingsDep) -> RedirectResponse:
-    item = _by_hash(db, settings, content_hash)
+def seed_video(
+    content_hash: str, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> RedirectResponse:
+    item = by_hash(db, settings, content_hash, principal, kind="video")
     return RedirectResponse(f"/api/v1/items/{item.id}/stream", status_code=307)
 
 
@@ -145,11 +127,13 @@ def seed_video(content_hash: str, db: DbDep, settings: SettingsDep) -> RedirectR
     response_class=RedirectResponse,
     responses={307: {"description": "Where it is"}},
 )
-def seed_media(what: str, content_hash: str, db: DbDep, settings: SettingsDep) -> RedirectResponse:
+def seed_media(
+    what: str, content_hash: str, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> RedirectResponse:
     if what not in _SEED:
         raise not_found()
     group, key = _SEED[what]
-    body = item_json(_by_hash(db, settings, content_hash), settings)
+    body = item_json(by_hash(db, settings, content_hash, principal, kind="video"), settings)
     url = (body.get(group) or {}).get(key)
     if not url:
         raise not_found("preview")

@@ -63,6 +63,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
 from mediashelf.db.models import Root
 from mediashelf.library.cache import derived_relpath
@@ -70,10 +71,10 @@ from mediashelf.library.paths import confine
 from mediashelf.media import ffmpeg, hls
 from mediashelf.media.ffmpeg import FFmpegError, FFmpegMissing, FFmpegTimeout
 from mediashelf.media.probe import CONTENT_TYPES
-from mediashelf.web.api.items import ItemId, _get, not_found
+from mediashelf.web.api.items import ItemId, lookup, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import file_route
-from mediashelf.web.security import access
+from mediashelf.web.security import PrincipalDep, access
 from mediashelf.web.streaming import send_file
 
 log = logging.getLogger("mediashelf.stream")
@@ -119,9 +120,9 @@ class Video:
 # -- the item ------------------------------------------------------------------
 
 
-def load_video(db: Session, settings: Settings, item_id: int) -> Video:
+def load_video(db: Session, settings: Settings, item_id: int, principal: Principal) -> Video:
     """The item as a playable video, or the HTTP error that says why not."""
-    item = _get(db, settings, item_id)
+    item = lookup(db, settings, item_id, principal)
     if item.kind != "video":
         raise not_found("video")
     if item.status != "present":
@@ -149,9 +150,11 @@ def load_video(db: Session, settings: Settings, item_id: int) -> Video:
 
 
 async def _load(request: Request, settings: Settings, item_id: int) -> Video:
+    principal: Principal = request.state.principal  # set by the access check
+
     def load() -> Video:
         with request.app.state.sessions() as db:
-            return load_video(db, settings, item_id)
+            return load_video(db, settings, item_id, principal)
 
     return await anyio.to_thread.run_sync(load)
 
@@ -164,9 +167,11 @@ def hls_url(item_id: int) -> str:
 
 
 @file_route(router, "/items/{item_id}/stream")
-def stream(item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep) -> Response:
+def stream(
+    item_id: ItemId, request: Request, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> Response:
     """The video file, for a `<video>` element: HTTP Range, the container's type."""
-    video = load_video(db, settings, item_id)
+    video = load_video(db, settings, item_id, principal)
     headers = {}
     if video.source.playable != "direct":
         headers["link"] = f'<{hls_url(video.id)}>; rel="alternate"; type="{hls.PLAYLIST_TYPE}"'

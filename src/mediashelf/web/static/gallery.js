@@ -127,7 +127,8 @@ function hoverTeaser(el, url) {
 function openViewer(item) {
   viewerImg.src = item.thumbnails.large;
   viewerImg.alt = item.name;
-  viewerCaption.textContent = `${item.path} · ${item.width}×${item.height}` +
+  viewerCaption.textContent = (item.caption ? `${item.caption} — ` : "") +
+    `${item.path} · ${item.width}×${item.height}` +
     (item.taken_at ? ` · ${item.taken_at.replace("T", " ")}` : "");
   viewer.showModal();
 }

@@ -134,6 +134,7 @@ async function main() {
   const item = await res.json();
   document.title = `${item.name} · Mediashelf`;
   document.getElementById("title").textContent = item.path;
+  document.getElementById("caption").textContent = item.caption || "";
   if (item.kind !== "video" || !item.video) {
     say(item.error || "This video is still being read; reload in a moment.");
     return;

@@ -1,0 +1,114 @@
+"""What an item's JSON says about people's data on it, for a page of items at once.
+
+One query per kind of data for the whole page (not one per item): tags, performers,
+studio, the rating summary with the caller's own rating, the caller's favorite and
+views, and the current caption.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mediashelf.db.models import (
+    Caption,
+    Favorite,
+    ItemPerformer,
+    ItemStudio,
+    ItemTag,
+    Performer,
+    Rating,
+    Studio,
+    Tag,
+    View,
+)
+
+
+def annotate(db: Session, user_id: int | None, items: list[dict[str, Any]]) -> None:
+    """Add `tags`, `performers`, `studio`, `rating`, `favorite`, `views` and `caption`
+    (the current one's text) to each item's JSON (in place)."""
+    ids = [item["id"] for item in items]
+    if not ids:
+        return
+    tags: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for item_id, tag_id, name in db.execute(
+        select(ItemTag.item_id, Tag.id, Tag.name)
+        .join(Tag, Tag.id == ItemTag.tag_id)
+        .where(ItemTag.item_id.in_(ids))
+        .order_by(Tag.name)
+    ):
+        tags[item_id].append({"id": tag_id, "name": name})
+    performers: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for item_id, performer_id, name in db.execute(
+        select(ItemPerformer.item_id, Performer.id, Performer.name)
+        .join(Performer, Performer.id == ItemPerformer.performer_id)
+        .where(ItemPerformer.item_id.in_(ids))
+        .order_by(Performer.name)
+    ):
+        performers[item_id].append({"id": performer_id, "name": name})
+    studios = {
+        item_id: {"id": studio_id, "name": name}
+        for item_id, studio_id, name in db.execute(
+            select(ItemStudio.item_id, Studio.id, Studio.name)
+            .join(Studio, Studio.id == ItemStudio.studio_id)
+            .where(ItemStudio.item_id.in_(ids))
+        )
+    }
+    ratings = {
+        item_id: (avg, count)
+        for item_id, avg, count in db.execute(
+            select(Rating.item_id, func.avg(Rating.value), func.count())
+            .where(Rating.item_id.in_(ids))
+            .group_by(Rating.item_id)
+        )
+    }
+    newest = select(func.max(Caption.id)).where(Caption.item_id.in_(ids)).group_by(Caption.item_id)
+    captions = {
+        item_id: text
+        for item_id, text in db.execute(
+            select(Caption.item_id, Caption.text).where(Caption.id.in_(newest))
+        )
+        if text
+    }
+    mine: dict[int, int] = {}
+    favorites: set[int] = set()
+    views: dict[int, dict[str, Any]] = {}
+    if user_id is not None:
+        mine = {
+            item_id: value
+            for item_id, value in db.execute(
+                select(Rating.item_id, Rating.value).where(
+                    Rating.user_id == user_id, Rating.item_id.in_(ids)
+                )
+            )
+        }
+        favorites = set(
+            db.scalars(
+                select(Favorite.item_id).where(
+                    Favorite.user_id == user_id, Favorite.item_id.in_(ids)
+                )
+            )
+        )
+        for view in db.scalars(select(View).where(View.user_id == user_id, View.item_id.in_(ids))):
+            views[view.item_id] = {
+                "count": view.count,
+                "last_viewed_at": view.last_viewed_at.isoformat(),
+                "position": view.position,
+            }
+    for item in items:
+        i = item["id"]
+        avg, count = ratings.get(i, (None, 0))
+        item["tags"] = tags.get(i, [])
+        item["performers"] = performers.get(i, [])
+        item["studio"] = studios.get(i)
+        item["rating"] = {
+            "average": round(float(avg), 1) if avg is not None else None,
+            "count": int(count),
+            "mine": mine.get(i),
+        }
+        item["favorite"] = i in favorites
+        item["views"] = views.get(i, {"count": 0, "last_viewed_at": None, "position": None})
+        item["caption"] = captions.get(i)

@@ -1,0 +1,262 @@
+"""Each user's own data on items: ratings, views (with the resume position), favorites.
+
+Ratings are 1-5 stars stored as 0-100 (a star is 20), so finer scales fit later.
+Recording a view is one statement (an upsert), cheap enough for every play.
+
+Also the seed video server's routes, kept working: `GET/POST /api/ratings/{hash}`
+and `/api/add-favourite|remove-favourite|is-favourite/{hash}`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from mediashelf.auth.access import Principal
+from mediashelf.db.models import Favorite, Item, Rating, View
+from mediashelf.db.upsert import upsert
+from mediashelf.library.clock import utcnow
+from mediashelf.library.roots import in_library
+from mediashelf.library.visibility import shown
+from mediashelf.web.api.auth import Strict
+from mediashelf.web.api.items import (
+    ItemId,
+    by_hash,
+    decode_cursor,
+    encode_cursor,
+    items_json,
+    lookup,
+)
+from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.security import PrincipalDep, access
+
+router = APIRouter(tags=["personal"])
+seed = APIRouter(tags=["seed"])
+
+
+class NewRating(Strict):
+    value: int = Field(ge=0, le=100, description="0-100; a star is 20 (3 stars: 60)")
+
+
+class NewView(Strict):
+    position: float | None = Field(
+        default=None, ge=0, le=1e7, description="Seconds into a video, to resume from"
+    )
+    count: bool = Field(default=True, description="Count a view (false: only the position)")
+
+
+def rating_json(db: Session, user_id: int, item_id: int) -> dict[str, Any]:
+    avg, count = db.execute(
+        select(func.avg(Rating.value), func.count()).where(Rating.item_id == item_id)
+    ).one()
+    mine = db.scalar(
+        select(Rating.value).where(Rating.item_id == item_id, Rating.user_id == user_id)
+    )
+    return {
+        "item_id": item_id,
+        "average": round(float(avg), 1) if avg is not None else None,
+        "count": int(count),
+        "mine": mine,
+    }
+
+
+def rate(db: Session, user_id: int, item_id: int, value: int | None) -> None:
+    """Set (or with None, clear) a user's rating of an item."""
+    if value is None:
+        db.execute(delete(Rating).where(Rating.user_id == user_id, Rating.item_id == item_id))
+    else:
+        now = utcnow()
+        row = {"user_id": user_id, "item_id": item_id, "value": value, "updated_at": now}
+        upsert(db, Rating, row, ["user_id", "item_id"], {"value": value, "updated_at": now})
+    db.commit()
+
+
+def favor(db: Session, user_id: int, item_id: int, on: bool) -> None:
+    if on:
+        row = {"user_id": user_id, "item_id": item_id, "created_at": utcnow()}
+        upsert(db, Favorite, row, ["user_id", "item_id"], {"user_id": user_id})
+    else:
+        db.execute(delete(Favorite).where(Favorite.user_id == user_id, Favorite.item_id == item_id))
+    db.commit()
+
+
+def is_favorite(db: Session, user_id: int, item_id: int) -> bool:
+    query = select(Favorite.item_id).where(Favorite.user_id == user_id, Favorite.item_id == item_id)
+    return db.scalar(query) is not None
+
+
+@router.get("/items/{item_id}/rating", openapi_extra=access("read"))
+def get_rating(
+    item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The item's average rating, how many rated it, and yours."""
+    return rating_json(db, principal.user_id, lookup(db, settings, item_id, principal).id)
+
+
+@router.put("/items/{item_id}/rating", openapi_extra=access("write"))
+def put_rating(
+    item_id: ItemId, body: NewRating, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Rate an item (your rating replaces your earlier one)."""
+    item = lookup(db, settings, item_id, principal)
+    rate(db, principal.user_id, item.id, body.value)
+    return rating_json(db, principal.user_id, item.id)
+
+
+@router.delete("/items/{item_id}/rating", openapi_extra=access("write"))
+def delete_rating(
+    item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    item = lookup(db, settings, item_id, principal)
+    rate(db, principal.user_id, item.id, None)
+    return rating_json(db, principal.user_id, item.id)
+
+
+@router.post("/items/{item_id}/views", openapi_extra=access("read"))
+def record_view(
+    item_id: ItemId, body: NewView, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Record that you viewed an item (and where a video was left off). Viewers may: it
+    is what playing does. One statement."""
+    item = lookup(db, settings, item_id, principal)
+    now = utcnow()
+    step = 1 if body.count else 0
+    row = {
+        "user_id": principal.user_id,
+        "item_id": item.id,
+        "count": step,
+        "last_viewed_at": now,
+        "position": body.position,
+    }
+    changes: dict[str, Any] = {"count": View.count + step, "last_viewed_at": now}
+    if body.position is not None:
+        changes["position"] = body.position
+    upsert(db, View, row, ["user_id", "item_id"], changes)
+    db.commit()
+    view = db.get(View, (principal.user_id, item.id))
+    assert view is not None
+    db.refresh(view)
+    return {
+        "item_id": item.id,
+        "count": view.count,
+        "last_viewed_at": view.last_viewed_at.isoformat(),
+        "position": view.position,
+    }
+
+
+@router.put("/items/{item_id}/favorite", openapi_extra=access("write"))
+def add_favorite(
+    item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    item = lookup(db, settings, item_id, principal)
+    favor(db, principal.user_id, item.id, True)
+    return {"item_id": item.id, "favorite": True}
+
+
+@router.delete("/items/{item_id}/favorite", openapi_extra=access("write"))
+def remove_favorite(
+    item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    item = lookup(db, settings, item_id, principal)
+    favor(db, principal.user_id, item.id, False)
+    return {"item_id": item.id, "favorite": False}
+
+
+@router.get("/favorites", openapi_extra=access("read"))
+def list_favorites(
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor")] = None,
+) -> dict[str, Any]:
+    """Your favorites, most recently added first."""
+    query = (
+        select(Item, Favorite.created_at)
+        .join(Favorite, Favorite.item_id == Item.id)
+        .where(Favorite.user_id == principal.user_id, in_library(settings), shown(db))
+        .order_by(Favorite.created_at.desc(), Item.id.desc())
+    )
+    if cursor is not None:
+        added, last_id = decode_cursor(cursor, "-date")
+        query = query.where(tuple_(Favorite.created_at, Item.id) < tuple_(added, last_id))
+    rows = list(db.execute(query.limit(limit + 1)))
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor("-date", page[-1][1], page[-1][0].id)
+    return {
+        "items": items_json(db, settings, principal, [item for item, _ in page]),
+        "next_cursor": next_cursor,
+    }
+
+
+# -- the seed video server's routes ----------------------------------------------------
+
+
+class SeedRating(Strict):
+    rating: int = Field(ge=0, le=5, description="Stars, 1-5; 0 clears your rating")
+
+
+def _stars(value: float | None) -> float | None:
+    return round(value / 20, 1) if value is not None else None
+
+
+def _seed_rating(db: Session, principal: Principal, item: Item) -> dict[str, Any]:
+    summary = rating_json(db, principal.user_id, item.id)
+    return {
+        "media_hash": item.fingerprint,
+        "rating": _stars(summary["mine"]),
+        "average": _stars(summary["average"]),
+        "count": summary["count"],
+    }
+
+
+@seed.get("/api/ratings/{media_hash}", openapi_extra=access("read"))
+def seed_get_rating(
+    media_hash: str, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The seed's ratings API: your rating in stars, the average, the count."""
+    return _seed_rating(db, principal, by_hash(db, settings, media_hash, principal))
+
+
+@seed.post("/api/ratings/{media_hash}", openapi_extra=access("write"))
+def seed_post_rating(
+    media_hash: str, body: SeedRating, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    item = by_hash(db, settings, media_hash, principal)
+    rate(db, principal.user_id, item.id, body.rating * 20 if body.rating else None)
+    return _seed_rating(db, principal, item)
+
+
+@seed.post("/api/add-favourite/{media_hash}", openapi_extra=access("write"))
+def seed_add_favourite(
+    media_hash: str, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    item = by_hash(db, settings, media_hash, principal)
+    favor(db, principal.user_id, item.id, True)
+    return {"media_hash": item.fingerprint, "favourite": True}
+
+
+@seed.post("/api/remove-favourite/{media_hash}", openapi_extra=access("write"))
+def seed_remove_favourite(
+    media_hash: str, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    item = by_hash(db, settings, media_hash, principal)
+    favor(db, principal.user_id, item.id, False)
+    return {"media_hash": item.fingerprint, "favourite": False}
+
+
+@seed.get("/api/is-favourite/{media_hash}", openapi_extra=access("read"))
+def seed_is_favourite(
+    media_hash: str, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    item = by_hash(db, settings, media_hash, principal)
+    return {
+        "media_hash": item.fingerprint,
+        "favourite": is_favorite(db, principal.user_id, item.id),
+    }
