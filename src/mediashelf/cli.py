@@ -549,6 +549,10 @@ from mediashelf import cli_accounts  # noqa: E402  (it uses the helpers above)
 app.add_typer(cli_accounts.user_app, name="user")
 app.add_typer(cli_accounts.apikey_app, name="apikey")
 
+from mediashelf import cli_backup  # noqa: E402  (it uses the helpers above)
+
+cli_backup.register(app)
+
 
 def main() -> None:
     try:

@@ -271,6 +271,19 @@ class Settings(BaseSettings):
         le=31_536_000,
         description="Seconds between full rescans, the watcher's safety net. 0 turns them off.",
     )
+    backup_keep: int = Field(
+        default=7,
+        ge=0,
+        le=3650,
+        description=(
+            "Nightly backups of people's data (tags, ratings, photosets, users, …) to keep "
+            "in BACKUP_DIR; older ones are deleted. 0 turns the nightly backup off."
+        ),
+    )
+    backup_dir: str = Field(
+        default="",
+        description="Folder for backups (`mediashelf backup`, nightly). Empty: DATA_DIR/backups.",
+    )
     hls_segment_seconds: int = Field(
         default=6,
         ge=2,

@@ -334,6 +334,24 @@ def test_merging_a_parent_into_its_child_lifts_the_child(db: Session) -> None:
     assert names.ancestors(db, low.id) == [low.id, top.id]
 
 
+def test_merging_an_ancestor_into_a_descendant_makes_no_loop(db: Session) -> None:
+    top = names.create(db, STUDIOS, "Top")
+    grand = names.create(db, STUDIOS, "Grand")
+    mid = names.create(db, STUDIOS, "Mid")
+    low = names.create(db, STUDIOS, "Low")
+    side = names.create(db, STUDIOS, "Side")
+    for child, parent in [(grand, top), (mid, grand), (low, mid), (side, grand)]:
+        assert isinstance(child, Studio)
+        names.set_parent(db, child, parent.id)
+    names.merge(db, STUDIOS, low, [grand])
+    db.commit()
+    db.expire_all()
+    parents = {s.name: s.parent_id for s in db.scalars(select(Studio))}
+    # Mid was under Grand and above Low: it moves up to Top. Side goes under Low.
+    assert parents == {"Top": None, "Mid": top.id, "Low": mid.id, "Side": low.id}
+    assert names.ancestors(db, low.id) == [low.id, mid.id, top.id]
+
+
 # -- studio trees -------------------------------------------------------------------------
 
 

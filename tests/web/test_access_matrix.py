@@ -29,7 +29,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
 from mediashelf.auth import apikeys, sessions, users
-from mediashelf.db.models import Crop, Item, Job, User
+from mediashelf.db.models import Crop, Item, Job, Photoset, PhotosetItem, User
 from mediashelf.library.clock import utcnow
 from mediashelf.web.app import create_app
 from mediashelf.web.security import CSRF_HEADER, SESSION_COOKIE, route_access
@@ -61,6 +61,8 @@ class Ctx:
     victim: int
     job: int
     new_key: Callable[[], int]
+    photoset: int
+    new_photoset: Callable[[], int]
 
 
 @dataclass
@@ -86,6 +88,7 @@ def _strip(ctx: Ctx) -> str:
 
 IMG = "/api/v1/items/{ctx.image[id]}"
 VID = "/api/v1/items/{ctx.video[id]}"
+PS = "/api/v1/photosets/{ctx.photoset}"
 
 MATRIX: dict[tuple[str, str], Case] = {
     # public
@@ -251,6 +254,38 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/get-video-data/{media_hash}"): Case(
         "read", lambda c: f"/api/get-video-data/{c.video['fingerprint']}"
     ),
+    # photosets: browsing is read, organizing is write
+    ("GET", "/api/v1/photosets"): Case("read", fixed("/api/v1/photosets")),
+    ("POST", "/api/v1/photosets"): Case(
+        "write", fixed("/api/v1/photosets"), {201},
+        body=lambda c: {"name": "m", "items": [c.image["id"], c.video["id"]]},
+    ),
+    ("POST", "/api/v1/photosets/from-folders"): Case(
+        "write", fixed("/api/v1/photosets/from-folders"), {404},  # every file is at the top
+        body=lambda _c: {"folders": [""], "recursive": True},
+    ),
+    ("GET", "/api/v1/photosets/{photoset_id}"): Case("read", lambda c: PS.format(ctx=c)),
+    ("PATCH", "/api/v1/photosets/{photoset_id}"): Case(
+        "write", lambda c: PS.format(ctx=c), body=lambda _c: {"description": "edited"}
+    ),
+    ("DELETE", "/api/v1/photosets/{photoset_id}"): Case(
+        "write", lambda c: f"/api/v1/photosets/{c.new_photoset()}"
+    ),
+    ("GET", "/api/v1/photosets/{photoset_id}/items"): Case(
+        "read", lambda c: PS.format(ctx=c) + "/items"
+    ),
+    ("PUT", "/api/v1/photosets/{photoset_id}/items"): Case(
+        "write", lambda c: PS.format(ctx=c) + "/items",
+        body=lambda c: {"items": [c.image["id"], c.video["id"]]},
+    ),
+    ("POST", "/api/v1/photosets/{photoset_id}/items/add"): Case(
+        "write", lambda c: PS.format(ctx=c) + "/items/add",
+        body=lambda c: {"items": [c.video["id"]], "position": 0},
+    ),
+    ("POST", "/api/v1/photosets/{photoset_id}/items/remove"): Case(
+        "write", lambda c: PS.format(ctx=c) + "/items/remove",
+        body=lambda c: {"items": [c.video["id"]]},
+    ),
     # admin: libraries, jobs, settings, users
     ("POST", "/api/v1/admin/rescan"): Case("admin", fixed("/api/v1/admin/rescan"), {202, 409}),
     ("POST", "/api/v1/admin/generate"): Case(
@@ -328,7 +363,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         now = utcnow()
         db.add(Crop(item_id=photo, name="kept", x=0, y=0, width=0.5, height=0.5,
                     created_at=now, updated_at=now))  # fmt: skip
+        kept = Photoset(name="kept", description="", created_at=now, updated_at=now)
+        db.add(kept)
+        db.flush()
+        db.add(PhotosetItem(photoset_id=kept.id, item_id=photo, position=0))
         db.commit()
+
+    def new_photoset() -> int:
+        with app.state.sessions() as db:
+            now = utcnow()
+            doomed = Photoset(name="doomed", description="", created_at=now, updated_at=now)
+            db.add(doomed)
+            db.commit()
+            return doomed.id
 
     def new_key() -> int:
         with app.state.sessions() as db:
@@ -340,7 +387,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         admin_key = {"authorization": f"Bearer {keys['key:admin']}"}
         listed = client.get("/api/v1/items", headers=admin_key).json()["items"]
         by_kind = {item["kind"]: item for item in listed}
-        ctx = Ctx(by_kind["image"], by_kind["video"], victim.id, job, new_key)
+        ctx = Ctx(
+            by_kind["image"], by_kind["video"], victim.id, job, new_key, kept.id, new_photoset
+        )
         yield World(url, app, ctx, keys)
     app.state.engine.dispose()
 

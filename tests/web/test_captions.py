@@ -45,3 +45,25 @@ def test_captions_keep_their_history(client: TestClient, media: Path) -> None:
         assert viewer.get(url).json()["current"] is None
         assert viewer.post(url, json={"text": "mine now"}).status_code == 403
     assert client.get("/api/v1/items/999999/caption").status_code == 404
+
+
+def test_the_current_caption_is_the_newest_by_time(client: TestClient, media: Path) -> None:
+    """A restore may insert an older version after a newer one: time decides, not order."""
+    from datetime import timedelta
+
+    from mediashelf.db.models import Caption
+    from mediashelf.library.clock import utcnow
+
+    factory.jpeg(media / "a.jpg", seed=1)
+    app = client.app
+    scan(app.state.engine, app.state.settings)  # type: ignore[attr-defined]
+    item_id = client.get("/api/v1/items").json()["items"][0]["id"]
+    client.post(f"/api/v1/items/{item_id}/caption", json={"text": "written today"})
+    with app.state.sessions() as db:  # type: ignore[attr-defined]
+        old = utcnow() - timedelta(days=30)
+        db.add(Caption(item_id=item_id, text="from last month", source="import", created_at=old))
+        db.commit()
+    shown = client.get(f"/api/v1/items/{item_id}/caption").json()
+    assert shown["current"]["text"] == "written today"
+    assert [c["text"] for c in shown["history"]] == ["written today", "from last month"]
+    assert client.get(f"/api/v1/items/{item_id}").json()["caption"] == "written today"

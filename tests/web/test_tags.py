@@ -422,6 +422,21 @@ def test_a_cursor_for_another_sort_is_400(lib: Lib) -> None:
     assert detail.startswith("invalid cursor")
 
 
+def test_counts_leave_out_items_a_content_filter_hides(lib: Lib) -> None:
+    c = lib.client
+    a, b = lib.ids["trip/a.jpg"], lib.ids["trip/b.jpg"]
+    ok(c.post("/api/v1/tags/attach", json={"tags": ["trip"], "items": [a, b]}))
+    ok(c.post("/api/v1/tags/attach", json={"tags": ["secret"], "items": [a]}))
+    ok(c.post("/api/v1/performers/attach", json={"performers": ["Pat"], "items": [a, b]}))
+    tags = {t["name"]: t["id"] for t in ok(c.get("/api/v1/tags"))["tags"]}
+    ok(c.put("/api/v1/admin/content-filters", json={"tags": [tags["secret"]]}))
+    counts = {t["name"]: t["count"] for t in ok(c.get("/api/v1/tags"))["tags"]}
+    assert counts == {"secret": 0, "trip": 1}
+    assert ok(c.get(f"/api/v1/tags/{tags['trip']}"))["count"] == 1
+    assert [p["count"] for p in ok(c.get("/api/get-performers"))["performers"]] == [1]
+    assert [i["id"] for i in all_items(c, tag=[tags["trip"]])] == [b]
+
+
 # -- filters in /api/v1/items ---------------------------------------------------------------
 
 

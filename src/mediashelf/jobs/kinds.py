@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from mediashelf.db.models import Item
 from mediashelf.jobs import store
 from mediashelf.jobs.store import BACKGROUND, NewJob
-from mediashelf.library import identity, thumbs
+from mediashelf.library import backup, identity, thumbs
 from mediashelf.library import scan as scanner
 from mediashelf.library.events import emit
 from mediashelf.media.images import ImageError
@@ -208,9 +208,15 @@ def full_hash(ctx: JobContext) -> str:
     return f"fingerprint collision with item {clash[0]}: now keyed by the full hash"
 
 
+def nightly_backup(ctx: JobContext) -> str:
+    """The nightly backup (library/backup.py): maintenance queues it once a day."""
+    return backup.nightly(ctx.engine, ctx.settings)
+
+
 KINDS: dict[str, Callable[[JobContext], str]] = {
     "thumbnail": thumbnail,
     "scan": scan,
     "hash": full_hash,
+    "backup": nightly_backup,
     **video_kinds.KINDS,
 }

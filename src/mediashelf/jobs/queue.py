@@ -25,7 +25,7 @@ from mediashelf.config import Settings
 from mediashelf.db.models import Root
 from mediashelf.jobs import store
 from mediashelf.jobs.store import NewJob
-from mediashelf.library import events
+from mediashelf.library import backup, events
 from mediashelf.library.cache import remove_leftovers
 from mediashelf.library.clock import utcnow
 from mediashelf.library.tunables import LiveSettings
@@ -121,6 +121,8 @@ class Jobs:
             self.resend(lost)
         events.prune(self.engine)
         self._rescan_if_due()
+        if backup.due(self.engine, self.settings):  # the nightly backup
+            self.submit([NewJob("backup", "backup")])
 
     def _rescan_if_due(self) -> None:
         """The safety-net rescan when no watcher runs (WATCH=false); the watcher runs its own."""

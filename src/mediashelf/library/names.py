@@ -231,7 +231,10 @@ def find(db: Session, kind: Kind, name: str) -> Named | None:
 def find_many(db: Session, kind: Kind, names: Iterable[str]) -> dict[str, Named]:
     """key → entry for those `names` that name an entry or one of its aliases; one
     query by name, one over the aliases."""
-    keys = {fold(n) for n in names}
+    return _find_keys(db, kind, {fold(n) for n in names})
+
+
+def _find_keys(db: Session, kind: Kind, keys: set[str]) -> dict[str, Named]:
     model = kind.model
     found = {e.key: e for e in _entries(db, kind, model.key.in_(list(keys)))}
     rest = keys - found.keys()
@@ -258,7 +261,7 @@ def resolve(db: Session, kind: Kind, refs: Sequence[int | str], create: bool) ->
         keys: dict[str, str] = {}
         for n, key in key_for.items():
             keys.setdefault(key, clean(n))  # the first spelling names a new entry
-        by_key = {k: e.id for k, e in find_many(db, kind, keys).items()}
+        by_key = {k: e.id for k, e in _find_keys(db, kind, set(keys)).items()}
         missing = {k: n for k, n in keys.items() if k not in by_key}
         if missing and not create:
             shown = ", ".join(repr(n) for n in list(missing.values())[:20])
@@ -443,19 +446,36 @@ def _move_links(db: Session, kind: Kind, target_id: int, source_ids: list[int]) 
 
 
 def _merge_studio_tree(db: Session, target: Studio, source_ids: list[int]) -> None:
-    """Children of merged studios hang under the target; if the target was under one of
-    them, it moves to the nearest ancestor that stays."""
-    gone = set(source_ids)
-    if target.parent_id in gone:
-        chain = ancestors(db, target.parent_id)
-        target.parent_id = next((s for s in chain if s not in gone and s != target.id), None)
-    _run(
-        db,
-        update(Studio)
-        .where(Studio.parent_id.in_(source_ids), Studio.id.not_in([*source_ids, target.id]))
-        .values(parent_id=target.id)
-        .execution_options(synchronize_session="fetch"),
-    )
+    """Children of merged studios hang under the target, except the target's own
+    ancestors (that would make a loop): those, and the target if its parent goes, move
+    up to the nearest ancestor that stays."""
+    gone = {*source_ids, target.id}
+    parents = {i: p for i, p in db.execute(select(Studio.id, Studio.parent_id))}
+
+    def nearest_kept_above(studio_id: int) -> int | None:
+        seen: set[int] = set()
+        current = parents.get(studio_id)
+        while current is not None and current not in seen:
+            if current not in gone:
+                return current
+            seen.add(current)
+            current = parents.get(current)
+        return None
+
+    above_target = set(ancestors(db, target.id)[1:])
+    moves: dict[int, int | None] = {}
+    for child, parent in parents.items():
+        if parent in source_ids and child not in gone:
+            moves[child] = nearest_kept_above(child) if child in above_target else target.id
+    if target.parent_id in source_ids:
+        target.parent_id = nearest_kept_above(target.id)
+    for child, parent in moves.items():
+        db.execute(
+            update(Studio)
+            .where(Studio.id == child)
+            .values(parent_id=parent)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def _move_filters(db: Session, kind: Kind, target_id: int, source_ids: list[int]) -> None:

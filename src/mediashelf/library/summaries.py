@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from mediashelf.db.models import (
     Caption,
@@ -65,11 +65,21 @@ def annotate(db: Session, user_id: int | None, items: list[dict[str, Any]]) -> N
             .group_by(Rating.item_id)
         )
     }
-    newest = select(func.max(Caption.id)).where(Caption.item_id.in_(ids)).group_by(Caption.item_id)
+    # The current caption: the newest by time (a restore may add older ones later).
+    other = aliased(Caption)
+    newest = (
+        select(other.id)
+        .where(other.item_id == Caption.item_id)
+        .order_by(other.created_at.desc(), other.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     captions = {
         item_id: text
         for item_id, text in db.execute(
-            select(Caption.item_id, Caption.text).where(Caption.id.in_(newest))
+            select(Caption.item_id, Caption.text).where(
+                Caption.item_id.in_(ids), Caption.id == newest
+            )
         )
         if text
     }

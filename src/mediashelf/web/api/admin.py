@@ -58,6 +58,7 @@ class JobKind(StrEnum):
     scan = "scan"
     thumbnail = "thumbnail"
     hash = "hash"
+    backup = "backup"
     probe = "probe"
     sprites = "sprites"
     previews = "previews"

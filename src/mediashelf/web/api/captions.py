@@ -43,7 +43,7 @@ def captions_of(db: Session, item_id: int) -> dict[str, Any]:
         select(Caption, User.username)
         .outerjoin(User, User.id == Caption.author_id)
         .where(Caption.item_id == item_id)
-        .order_by(Caption.id.desc())
+        .order_by(Caption.created_at.desc(), Caption.id.desc())
         .limit(HISTORY)
     ).all()
     history = [caption_json(caption, author) for caption, author in rows]

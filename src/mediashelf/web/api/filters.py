@@ -7,7 +7,7 @@ either (library/visibility.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import Field
@@ -23,7 +23,7 @@ from mediashelf.web.security import access
 router = APIRouter(tags=["admin"])
 
 MODELS: dict[str, Any] = {"tag": Tag, "performer": Performer, "studio": Studio}
-Ids = list[int]
+Ids = list[Annotated[int, Field(ge=1, le=2**63 - 1)]]
 
 
 class Filters(Strict):

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from mediashelf.db.models import Performer, Studio
 from mediashelf.library import names
 from mediashelf.library.names import Named
-from mediashelf.library.roots import in_library
 from mediashelf.web.api.auth import Strict
 from mediashelf.web.api.tags import (
     MAX_ID,
@@ -31,6 +30,7 @@ from mediashelf.web.api.tags import (
     answers,
     check_item,
     commit,
+    counted,
     image_json,
     link,
     named_json,
@@ -227,7 +227,7 @@ def _change(db: Any, settings: Any, spec: Spec, entry: Named, body: PerformerCha
 
 def _counted(db: Any, settings: Any, spec: Spec) -> list[dict[str, Any]]:
     """Every entry of a kind by name, with its count of present items."""
-    rows = names.listing(db, spec.kind, limit=1_000_000, item_where=[in_library(settings)])
+    rows = names.listing(db, spec.kind, limit=1_000_000, item_where=counted(db, settings))
     return [{"id": e.id, "name": e.name, "count": n} for e, n in rows]
 
 

@@ -39,6 +39,7 @@ from mediashelf.db.models import Item, Photoset, Tag
 from mediashelf.library import names
 from mediashelf.library.names import Named
 from mediashelf.library.roots import in_library
+from mediashelf.library.visibility import shown
 from mediashelf.web.api.auth import Strict
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.security import access
@@ -137,6 +138,12 @@ def check_item(db: Session, settings: Settings, item_id: int | None) -> None:
     """404 unless the item exists in the library (for image_item_id)."""
     if item_id is not None and not names.existing(db, Item.id, [item_id], in_library(settings)):
         raise HTTPException(404, f"item {item_id} not found")
+
+
+def counted(db: Session, settings: Settings) -> list[ColumnElement[bool]]:
+    """Which items the counts count: present (names.py), in the library, and not hidden
+    by a content filter, as the items list shows them."""
+    return [in_library(settings), shown(db)]
 
 
 def _ids(ids: list[int]) -> str:
@@ -241,7 +248,7 @@ def list_page(
         desc=sort.value.startswith("-"),
         after=after,
         limit=limit + 1,
-        item_where=[in_library(settings)],
+        item_where=counted(db, settings),
     )
     page = rows[:limit]
     next_cursor = None
@@ -256,7 +263,8 @@ def list_page(
 
 def one_json(db: Session, settings: Settings, spec: Spec, entry: Named) -> dict[str, Any]:
     """An entry as GET /{things}/{id} shows it: with its item and photoset counts."""
-    count = names.item_counts(db, spec.kind, [entry.id], in_library(settings)).get(entry.id, 0)
+    counts = names.item_counts(db, spec.kind, [entry.id], *counted(db, settings))
+    count = counts.get(entry.id, 0)
     out = spec.json(db, entry, count)
     out["photosets"] = names.photoset_count(db, spec.kind, entry.id)
     if spec.detail is not None:
