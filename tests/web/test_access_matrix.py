@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from mediashelf.auth import apikeys, sessions, users
 from mediashelf.db.models import Crop, Item, Job, Photoset, PhotosetItem, User
+from mediashelf.library import names
 from mediashelf.library.clock import utcnow
 from mediashelf.web.app import create_app
 from mediashelf.web.security import CSRF_HEADER, SESSION_COOKIE, route_access
@@ -63,6 +64,7 @@ class Ctx:
     new_key: Callable[[], int]
     photoset: int
     new_photoset: Callable[[], int]
+    new_named: Callable[[str], int]  # tags | performers | studios: a new one's id
 
 
 @dataclass
@@ -84,6 +86,11 @@ def _sprite(ctx: Ctx) -> str:
 
 def _strip(ctx: Ctx) -> str:
     return str(ctx.video["previews"]["strip"])
+
+
+def named(kind: str, suffix: str = "") -> Callable[[Ctx], str]:
+    """The URL of a new tag, performer or studio (made for each request)."""
+    return lambda c: f"/api/v1/{kind}/{c.new_named(kind)}{suffix}"
 
 
 IMG = "/api/v1/items/{ctx.image[id]}"
@@ -286,6 +293,79 @@ MATRIX: dict[tuple[str, str], Case] = {
         "write", lambda c: PS.format(ctx=c) + "/items/remove",
         body=lambda c: {"items": [c.video["id"]]},
     ),
+    # tags, performers, studios: browsing is read; making, changing, linking, merging and
+    # deleting them is write (members tag)
+    ("GET", "/api/v1/tags"): Case("read", fixed("/api/v1/tags")),
+    ("POST", "/api/v1/tags"): Case(
+        "write", fixed("/api/v1/tags"), {201},
+        body=lambda _c: {"name": f"t-{uuid.uuid4().hex}"},
+    ),
+    ("GET", "/api/v1/tags/{tag_id}"): Case("read", named("tags")),
+    ("PATCH", "/api/v1/tags/{tag_id}"): Case(
+        "write", named("tags"), body=lambda _c: {"category": "place"}
+    ),
+    ("DELETE", "/api/v1/tags/{tag_id}"): Case("write", named("tags")),
+    ("POST", "/api/v1/tags/{tag_id}/merge"): Case(
+        "write", named("tags", "/merge"), body=lambda c: {"from": [c.new_named("tags")]}
+    ),
+    ("POST", "/api/v1/tags/attach"): Case(
+        "write", fixed("/api/v1/tags/attach"),
+        body=lambda c: {
+            "tags": ["matrix"], "items": [c.image["id"]], "photosets": [c.photoset]
+        },
+    ),
+    ("POST", "/api/v1/tags/detach"): Case(
+        "write", fixed("/api/v1/tags/detach"),
+        body=lambda c: {"tags": [c.new_named("tags")], "items": [c.image["id"]]},
+    ),
+    ("GET", "/api/v1/performers"): Case("read", fixed("/api/v1/performers")),
+    ("POST", "/api/v1/performers"): Case(
+        "write", fixed("/api/v1/performers"), {201},
+        body=lambda _c: {"name": f"p-{uuid.uuid4().hex}"},
+    ),
+    ("GET", "/api/v1/performers/{performer_id}"): Case("read", named("performers")),
+    ("PATCH", "/api/v1/performers/{performer_id}"): Case(
+        "write", named("performers"), body=lambda c: {"image_item_id": c.image["id"]}
+    ),
+    ("DELETE", "/api/v1/performers/{performer_id}"): Case("write", named("performers")),
+    ("POST", "/api/v1/performers/{performer_id}/merge"): Case(
+        "write", named("performers", "/merge"), body=lambda c: {"from": [c.new_named("performers")]}
+    ),
+    ("POST", "/api/v1/performers/attach"): Case(
+        "write", fixed("/api/v1/performers/attach"),
+        body=lambda c: {
+            "performers": ["matrix"], "items": [c.image["id"]], "photosets": [c.photoset]
+        },
+    ),
+    ("POST", "/api/v1/performers/detach"): Case(
+        "write", fixed("/api/v1/performers/detach"),
+        body=lambda c: {"performers": [c.new_named("performers")], "items": [c.image["id"]]},
+    ),
+    ("GET", "/api/v1/studios"): Case("read", fixed("/api/v1/studios")),
+    ("POST", "/api/v1/studios"): Case(
+        "write", fixed("/api/v1/studios"), {201},
+        body=lambda _c: {"name": f"s-{uuid.uuid4().hex}"},
+    ),
+    ("GET", "/api/v1/studios/{studio_id}"): Case("read", named("studios")),
+    ("PATCH", "/api/v1/studios/{studio_id}"): Case(
+        "write", named("studios"), body=lambda c: {"parent_id": c.new_named("studios")}
+    ),
+    ("DELETE", "/api/v1/studios/{studio_id}"): Case("write", named("studios")),
+    ("POST", "/api/v1/studios/{studio_id}/merge"): Case(
+        "write", named("studios", "/merge"), body=lambda c: {"from": [c.new_named("studios")]}
+    ),
+    ("POST", "/api/v1/studios/attach"): Case(
+        "write", fixed("/api/v1/studios/attach"),
+        body=lambda c: {
+            "studios": ["matrix"], "items": [c.image["id"]], "photosets": [c.photoset]
+        },
+    ),
+    ("POST", "/api/v1/studios/detach"): Case(
+        "write", fixed("/api/v1/studios/detach"),
+        body=lambda c: {"studios": [c.new_named("studios")], "items": [c.image["id"]]},
+    ),
+    ("GET", "/api/get-performers"): Case("read", fixed("/api/get-performers")),
+    ("GET", "/api/get-studios"): Case("read", fixed("/api/get-studios")),
     # admin: libraries, jobs, settings, users
     ("POST", "/api/v1/admin/rescan"): Case("admin", fixed("/api/v1/admin/rescan"), {202, 409}),
     ("POST", "/api/v1/admin/generate"): Case(
@@ -383,12 +463,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             assert owner is not None
             return apikeys.create(db, owner, "throwaway", "read")[0].id
 
+    def new_named(kind: str) -> int:
+        with app.state.sessions() as db:
+            entry = names.create(db, getattr(names, kind.upper()), f"{kind}-{uuid.uuid4().hex}")
+            db.commit()
+            return entry.id
+
     with live_server(app) as (url, _server), httpx.Client(base_url=url) as client:
         admin_key = {"authorization": f"Bearer {keys['key:admin']}"}
         listed = client.get("/api/v1/items", headers=admin_key).json()["items"]
         by_kind = {item["kind"]: item for item in listed}
         ctx = Ctx(
-            by_kind["image"], by_kind["video"], victim.id, job, new_key, kept.id, new_photoset
+            by_kind["image"],
+            by_kind["video"],
+            victim.id,
+            job,
+            new_key,
+            kept.id,
+            new_photoset,
+            new_named,
         )
         yield World(url, app, ctx, keys)
     app.state.engine.dispose()

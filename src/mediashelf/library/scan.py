@@ -14,6 +14,12 @@ A pipeline of small stages, per root:
    so its id (and later its metadata) follows the file.
 6. After a complete walk, rows not seen are marked missing; nothing is deleted.
 
+Sidecar files (`IMG_1.json` next to `IMG_1.jpg`, Takeout's JSON, `folder.json`; see
+library/sidecars.py) are not items: the walk only notes them. A batch reads the
+sidecars of its new and changed files and stores what they say in its transaction;
+after the walk, sidecars changed since the last complete walk are read for files that
+did not change.
+
 `scan_paths` runs the same stages on scopes (a file, or a folder's subtree)
 instead of whole roots: the watcher's batches. Only the scopes' rows are
 loaded, walked and marked missing, so a batch costs what it touches.
@@ -39,6 +45,7 @@ from sqlalchemy import ColumnElement, Engine, func, insert, or_, select, update
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
+from mediashelf.library import sidecars
 from mediashelf.library.clock import utcnow
 from mediashelf.library.identity import fingerprint
 from mediashelf.library.paths import is_inside
@@ -64,6 +71,7 @@ VIDEO_UNKNOWN = dict.fromkeys(
     )
 )
 SKIP_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "lost+found"}
+SIDECARS = sidecars.EXTS
 
 
 @dataclass
@@ -76,6 +84,7 @@ class ScanReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     skipped_roots: list[tuple[str, str]] = field(default_factory=list)
     touched: list[int] = field(default_factory=list)  # ids of new, changed and moved items
+    sidecars: int = 0  # items given metadata from sidecar files (their errors: `errors`)
 
     @property
     def seen(self) -> int:
@@ -97,7 +106,11 @@ Progress = Callable[[int, str], None]
 
 
 def walk(
-    root_real: str, settings: Settings, errors: list[tuple[str, str]], scope: str = ""
+    root_real: str,
+    settings: Settings,
+    errors: list[tuple[str, str]],
+    scope: str = "",
+    sidecar_files: list[tuple[str, int]] | None = None,
 ) -> Iterator[FoundFile]:
     """Media files under `root_real` (a real path), depth first.
 
@@ -107,6 +120,9 @@ def walk(
 
     A `scope` (a visible rel path) limits the walk to that folder's subtree,
     or to that one file; a scope that no longer exists yields nothing.
+
+    With `sidecar_files`, the `.json` and `.txt` files passed are appended to it as
+    (rel path, the later of mtime and ctime in ns): their stat is taken anyway.
     """
     kinds = {ext: "image" for ext in settings.image_exts}
     kinds.update((ext, "video") for ext in settings.video_exts)
@@ -130,6 +146,8 @@ def walk(
             one = _media_file(scope, path, st.st_size, st.st_mtime_ns, kinds, errors)
             if one is not None:
                 yield one
+            elif sidecar_files is not None and os.path.splitext(scope)[1].lower() in SIDECARS:
+                sidecar_files.append((scope, max(st.st_mtime_ns, st.st_ctime_ns)))
             return
         if not stat_mod.S_ISDIR(st.st_mode):
             return
@@ -167,6 +185,8 @@ def walk(
             dot = name.rfind(".")
             kind = kinds.get(name[dot:].lower()) if dot > 0 else None
             if kind is None:
+                if sidecar_files is not None and dot > 0 and name[dot:].lower() in SIDECARS:
+                    sidecar_files.append((rel, max(st.st_mtime_ns, st.st_ctime_ns)))
                 continue
             if not rel.isascii() and not _is_storable(rel):
                 errors.append(_not_utf8(rel))
@@ -386,6 +406,7 @@ def _scan_root(
         report.skipped_roots.append((str(root), "folder not found (unmounted?); nothing changed"))
         return
     root_id = ensure_root(engine, root_real)
+    notes = sidecars.Pass(engine, root_id, root_real, whole)
     known = (
         _load_known(engine, root_id) if whole else _load_scoped(engine, root_id, root_real, scopes)
     )
@@ -402,7 +423,9 @@ def _scan_root(
     pending: list[tuple[FoundFile, int | None]] = []
     walk_errors: list[tuple[str, str]] = []
     count = 0
-    found_files = chain.from_iterable(walk(root_real, settings, walk_errors, s) for s in scopes)
+    found_files = chain.from_iterable(
+        walk(root_real, settings, walk_errors, s, notes.files) for s in scopes
+    )
     for found in found_files:
         count += 1
         row = known.pop(found.rel, None)
@@ -418,12 +441,12 @@ def _scan_root(
         else:
             pending.append((found, None))
         if len(pending) >= BATCH:
-            _write_batch(engine, root_id, root_real, pending, seen, report)
+            _write_batch(engine, root_id, root_real, pending, seen, report, notes)
             if progress:
                 progress(len(pending), found.rel)
             pending = []
     if pending:
-        _write_batch(engine, root_id, root_real, pending, seen, report)
+        _write_batch(engine, root_id, root_real, pending, seen, report, notes)
     if progress:
         progress(0, "")
     report.errors.extend((os.path.join(str(root), rel), msg) for rel, msg in walk_errors)
@@ -435,6 +458,8 @@ def _scan_root(
     if "./" in unreadable:  # the root itself could not be listed
         report.skipped_roots.append((str(root), "folder cannot be listed; nothing changed"))
         return
+    notes.finish(report.errors)  # sidecars changed next to unchanged files
+    report.sidecars += notes.applied
     # What is left in `known` was not seen on disk.
     _mark_missing(engine, root_id, known, seen, unreadable, report)
     if whole:
@@ -510,17 +535,20 @@ def _write_batch(
     batch: list[tuple[FoundFile, int | None]],
     seen: set[int],
     report: ScanReport,
+    notes: sidecars.Pass,
 ) -> None:
     now = utcnow()
     facts = [(found, item_id, inspect(found)) for found, item_id in batch]
     for found, _, cols in facts:
         if cols["error"]:
             report.errors.append((os.path.join(root_real, found.rel), cols["error"]))
+    metadata = notes.read([found.rel for found, _ in batch], report.errors)
 
     with engine.begin() as conn:
         new_fps = {c["fingerprint"] for _, i, c in facts if i is None and c["fingerprint"]}
         candidates = _move_candidates(conn, new_fps, seen)
         inserts = []
+        written: list[tuple[int, str]] = []
         for found, item_id, cols in facts:
             values = _row_values(found, cols, now)
             if item_id is None and cols["fingerprint"]:
@@ -540,10 +568,14 @@ def _write_batch(
                     update(Item).where(Item.id == item_id).values(root_id=root_id, **values)
                 )
                 report.touched.append(item_id)
+                written.append((item_id, found.rel))
         if inserts:
-            ids = conn.execute(insert(Item).returning(Item.id), inserts).scalars().all()
+            rows = conn.execute(insert(Item).returning(Item.id, Item.rel_path), inserts).all()
+            ids = [row[0] for row in rows]
             seen.update(ids)
             report.touched.extend(ids)
+            written.extend((row[0], row[1]) for row in rows)
+        notes.store(conn, written, metadata)  # the sidecars' metadata, in the same transaction
 
 
 def _row_values(found: FoundFile, cols: dict[str, Any], now: datetime) -> dict[str, Any]:

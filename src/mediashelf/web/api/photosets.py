@@ -96,7 +96,7 @@ Ids = Annotated[list[ListedId], Field(max_length=MAX_REFS)]
 ItemIds = Annotated[list[ListedId], Field(max_length=MAX_LINKS)]
 
 
-class Sort(StrEnum):
+class PhotosetSort(StrEnum):
     name = "name"
     name_desc = "-name"
     date = "date"  # sets without a date come last either way
@@ -265,7 +265,7 @@ def _decode_cursor(cursor: str, sort: str, kind: str) -> tuple[Any, int]:
     except (ValueError, TypeError, RecursionError):
         raise _bad_cursor() from None
     if cur_sort != sort:
-        if cur_sort in {s.value for s in Sort}:
+        if cur_sort in {s.value for s in PhotosetSort}:
             raise _bad_cursor(f"it was made for sort={cur_sort}, not sort={sort}")
         raise _bad_cursor()
     if not _is_int64(last_id):
@@ -598,7 +598,7 @@ def _size(db: Session, photoset_id: int) -> int:
 def list_photosets(
     db: DbDep,
     settings: SettingsDep,
-    sort: Sort = Sort.created_desc,
+    sort: PhotosetSort = PhotosetSort.created_desc,
     limit: Limit = 100,
     cursor: Cursor = None,
     q: Annotated[
