@@ -1,5 +1,5 @@
-"""Regenerate docs/screenshots/: the gallery at desktop and phone width, and the
-watch page with its seek-bar sprites.
+"""Regenerate docs/screenshots/: the first-run page, the gallery at desktop and phone
+width (logged in), and the watch page with a caption and its seek-bar sprites.
 
 Builds a demo library of generated pictures, runs `mediashelf serve` on it and
 photographs the pages in Debian's headless Chromium through Playwright.
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PIL import Image, ImageDraw, ImageFilter
@@ -75,10 +76,20 @@ def clip(path: Path, source: str, seconds: int = 40) -> None:
     ffmpeg.make(args, path, timeout=300)
 
 
+USER = {"username": "alice", "password": "a long demo password"}
+
+
+def logged_in(browser: Any, url: str, **page_options: Any) -> Any:
+    """A page of a browser context that has logged in as the demo user."""
+    context = browser.new_context(**page_options)
+    assert context.request.post(f"{url}/api/v1/auth/login", data=USER).ok
+    return context.new_page()
+
+
 def shoot_watch(url: str, item_id: int, chromium: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        page = logged_in(browser, url, viewport={"width": 1280, "height": 860})
         page.goto(f"{url}/watch/{item_id}")
         page.wait_for_load_state("networkidle")
         box = page.query_selector("#scrub").bounding_box()
@@ -86,6 +97,15 @@ def shoot_watch(url: str, item_id: int, chromium: str) -> None:
         time.sleep(0.5)
         page.screenshot(path=str(OUT / "watch-desktop.png"))
         browser.close()
+
+
+def ms(env: dict[str, str], tmp: Path, *args: str, stdin: str = "") -> str:
+    """Run a `mediashelf` command; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mediashelf", *args],
+        env=env, cwd=tmp, check=True, capture_output=True, text=True, input=stdin,
+    )  # fmt: skip
+    return done.stdout
 
 
 def free_port() -> int:
@@ -114,7 +134,7 @@ def serve(tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]
     raise SystemExit("the server did not start")
 
 
-def shoot(url: str, name: str, chromium: str) -> None:
+def shoot(url: str, name: str, chromium: str, path: str = "/", login: bool = True) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium,
@@ -128,8 +148,9 @@ def shoot(url: str, name: str, chromium: str) -> None:
             ],
         )
         for label, (w, h) in VIEWPORTS.items():
-            page = browser.new_page(viewport={"width": w, "height": h}, device_scale_factor=1)
-            page.goto(url)
+            options = {"viewport": {"width": w, "height": h}, "device_scale_factor": 1}
+            page = logged_in(browser, url, **options) if login else browser.new_page(**options)
+            page.goto(url + path)
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(OUT / f"{name}-{label}.png"))
             page.close()
@@ -152,8 +173,11 @@ def main() -> None:
     }
     try:
         (tmp / "media").mkdir()
-        proc, url = serve(tmp, env)  # an empty library first
+        proc, url = serve(tmp, env)  # an empty library first, and no account yet
         try:
+            shoot(url, "first-run", args.chromium, "/login", login=False)
+            ms(env, tmp, "user", "add", USER["username"], "--admin", "--display-name", "Alice",
+               "--password-stdin", stdin=USER["password"])  # fmt: skip
             shoot(url, "empty", args.chromium)
         finally:
             proc.terminate()
@@ -166,18 +190,16 @@ def main() -> None:
         for rel, source in CLIPS.items():
             clip(tmp / "media" / rel, source)
         for cmd in (["scan"], ["thumbs"]):
-            subprocess.run(
-                [sys.executable, "-m", "mediashelf", *cmd],
-                env=env,
-                cwd=tmp,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            ms(env, tmp, *cmd)
+        key = ms(env, tmp, "apikey", "create", "-u", "alice", "-n", "shots", "-s", "admin")
+        api = httpx.Client(headers={"x-api-key": key.strip()})
         proc, url = serve(tmp, env)
         try:
             shoot(url, "gallery", args.chromium)
-            videos = httpx.get(url + "/api/v1/items", params={"kind": "video"}).json()["items"]
+            videos = api.get(url + "/api/v1/items", params={"kind": "video"}).json()["items"]
             shown = next(v for v in videos if v["name"] == "mandelbrot.mp4")
+            caption = "The Mandelbrot set, zooming in: a test clip made by ffmpeg"
+            api.post(f"{url}/api/v1/items/{shown['id']}/caption", json={"text": caption})
             shoot_watch(url, shown["id"], args.chromium)
         finally:
             proc.terminate()
