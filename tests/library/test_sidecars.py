@@ -31,6 +31,7 @@ from mediashelf.db.models import (
     Tag,
 )
 from mediashelf.library import sidecars
+from mediashelf.library.clock import utcnow
 from mediashelf.library.scan import scan, scan_paths
 from mediashelf.library.sidecars import Sidecar, SidecarError, find, merge, read
 from tests import factory
@@ -195,9 +196,12 @@ def test_ratings(tmp_path: Path, value: Any, stored: int | None) -> None:
         ("2020-06-05T14:30:00+02:00", datetime(2020, 6, 5, 12, 30)),
         ("2020-06-05 14:30:00", datetime(2020, 6, 5, 14, 30)),  # no offset: as written
         ("2020-06-05", datetime(2020, 6, 5)),
+        ("2020-06", datetime(2020, 6, 1)),
+        ("2020", datetime(2020, 1, 1)),
         ("2020:06:05 14:30:00", datetime(2020, 6, 5, 14, 30)),  # EXIF's
         (1591367400, datetime(2020, 6, 5, 14, 30)),
         ("1591367400", datetime(2020, 6, 5, 14, 30)),
+        ("1591367400.25", datetime(2020, 6, 5, 14, 30, 0, 250000)),
         (1591367400000, datetime(2020, 6, 5, 14, 30)),  # milliseconds
     ],
 )
@@ -401,7 +405,10 @@ def library(media: Path) -> Path:
     factory.jpeg(album / "c.jpg", seed=3)
     (album / "c.txt").write_text("Only a description\n")
     factory.jpeg(album / "d.jpg", seed=4)  # folder.json only
-    write(album / "folder.json", {"tags": ["trip 2020"], "studio": "Folder Studio"})
+    write(
+        album / "folder.json",
+        {"tags": ["trip 2020"], "studio": "Folder Studio", "title": "Beach", "description": "Set"},
+    )  # the folder's title and description are not each file's caption
     factory.jpeg(media / "plain.jpg", seed=5)  # no sidecar at all
     settle()
     return album
@@ -579,7 +586,7 @@ def test_a_caption_edited_in_the_app_survives_an_unchanged_sidecar(
     scan(engine, settings)
     item_id = rows_id(engine, "2020/Beach/c.jpg")
     with Session(engine) as db:
-        db.add(Caption(item_id=item_id, text="Mine", source="manual", created_at=datetime.now()))
+        db.add(Caption(item_id=item_id, text="Mine", source="manual", created_at=utcnow()))
         db.commit()
     os.utime(library / "c.txt")  # read again, same text
 

@@ -27,6 +27,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
 from mediashelf.db.engine import make_engine, upgrade
 from mediashelf.jobs.kinds import probe_jobs
@@ -41,6 +42,8 @@ from mediashelf.web.app import create_app
 from tests import factory
 from tests.conftest import make_settings, signed_in
 from tests.serving import served
+
+ADMIN = Principal(0, "tests", "admin", "open")  # who asks, for calls past the routes
 
 pytestmark = pytest.mark.skipif(ffprobe_binary() is None, reason="no ffprobe on this machine")
 
@@ -144,7 +147,7 @@ def hls_folder(client: TestClient, lib: Lib, name: str) -> Path:
 
     async def plan() -> hls.Plan:
         with state(client).sessions() as db:
-            video = stream.load_video(db, settings, lib.ids[name])
+            video = stream.load_video(db, settings, lib.ids[name], ADMIN)
         return await stream.plan_for(video, settings)
 
     p = anyio.run(plan)
@@ -375,7 +378,7 @@ def test_an_idle_ffmpeg_is_killed_and_leaves_nothing(lib: Lib, tmp_path: Path) -
 
         async def make() -> None:
             with state(client).sessions() as db:
-                video = stream.load_video(db, settings, lib.ids["hevc.mkv"])
+                video = stream.load_video(db, settings, lib.ids["hevc.mkv"], ADMIN)
             plan = await stream.plan_for(video, settings)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / ".active").touch()

@@ -3,7 +3,9 @@
 Which files (`find`), for a media file `IMG_1.jpg`, weakest first (a later one's single
 values win; tags and performers add up):
 
-- `folder.json` in the same folder: applies to every file in it (not to subfolders);
+- `folder.json` in the same folder: applies to every file in it (not to subfolders),
+  except its title and description, which describe the folder and do not become every
+  file's caption;
 - `IMG_1.txt`, `IMG_1.jpg.txt`: plain UTF-8 text, the description;
 - `IMG_1.json`;
 - `IMG_1.jpg.json` and Google Takeout's names: `IMG_1.jpg.supplemental-metadata.json`,
@@ -15,18 +17,20 @@ values win; tags and performers add up):
 What they hold (`read`):
 
 - JSON: an object with any of `title`, `description`, `tags` and `performers` (lists of
-  names, or one comma-separated string), `studio`, `date` (ISO 8601, EXIF's
-  `2020:01:02 03:04:05`, or epoch seconds; an offset is converted to UTC, a time without
-  one is kept as it is, like an EXIF time), `url` and `rating` (1-5 stars, 0-100, or
-  "4/5"; 0 is no rating). Other keys are ignored; a known key of the wrong type makes the
-  sidecar malformed. A file of Google Takeout (it has `photoTakenTime` or
-  `creationTime`) gives `photoTakenTime.timestamp` (UTC), `description`, and the names
-  in `people` as performers; its `title` is the file name and is ignored.
+  names, or one comma-separated string), `studio`, `date` (ISO 8601, a year or a month
+  alone, EXIF's `2020:01:02 03:04:05`, or epoch seconds; an offset is converted to UTC,
+  a time without one is kept as it is, like an EXIF time), `url` and `rating` (1-5
+  stars, 0-100, "80%" or "4/5"; 0 is no rating). Other keys are ignored; a known key
+  of the wrong type makes the sidecar malformed. A file of Google Takeout (it has
+  `photoTakenTime` or `creationTime`) gives `photoTakenTime.timestamp` (UTC),
+  `description`, and the names in `people` as performers; its `title` is the file name
+  and is ignored.
 - Text: the description. Nothing else is read from a `.txt`.
 
 A sidecar larger than 1 MiB, not UTF-8, or malformed is reported (the scan's `errors`,
 with the sidecar's path) and not applied; the scan goes on, and the other sidecars of
-the same file still apply.
+the same file still apply. It is reported once: an unchanged library does not read it
+again; fixing it (a new mtime) does.
 
 What is stored (`apply`):
 
@@ -53,8 +57,9 @@ sidecars moves forward). A sidecar counts as changed by the later of its mtime a
 so one copied in with its old mtime kept (`cp -p`, `rsync -a`, an unzip) is seen too. The
 walk notes the sidecar files it passes (their stat is taken anyway) but reads none of
 them: only those changed since the last complete walk of the root began (a row in the
-settings table, less an hour for clocks that disagree) are looked at, so an unchanged
-library costs no reads and no queries per file. The first complete walk of a root that
+settings table, less ten minutes for clocks that disagree) are looked at, so an unchanged
+library costs no reads and no queries per file (a sidecar changed within a tick, 50 ms,
+of its item's write may be read once more). The first complete walk of a root that
 has sidecars and no such row reads them all once (a library scanned before sidecars
 were read).
 """
@@ -67,12 +72,22 @@ import os
 import re
 import stat as stat_mod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,7 +106,7 @@ SUPPLEMENTAL = ".supplemental-metadata"
 TAKEOUT_CUT = 42  # the shortest cut of a long name that still counts as its JSON's
 EDITED = ("-edited",)
 NUMBERED = re.compile(r"(.+)(\(\d{1,4}\))")
-SLACK = timedelta(hours=1)  # sidecar mtimes come from other clocks (a NAS)
+SLACK = timedelta(minutes=10)  # sidecar times may come from another clock (a NAS)
 # File times come from the kernel's coarse clock, up to a tick behind utcnow(): a sidecar
 # changed this close to when its item was written counts as changed after it.
 TICK_NS = 50_000_000
@@ -342,12 +357,14 @@ def _date(value: Any, what: str) -> datetime | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise SidecarError(f"{what}: expected a date, not {_type(value)}")
-    if not isinstance(value, str) or value.strip().isdigit():
-        return _epoch(value, what)
+    if not isinstance(value, str) or re.fullmatch(r"\d{5,}(\.\d*)?", value.strip()):
+        return _epoch(value, what)  # a year alone ("2020") is ISO 8601's, not an epoch
     text = value.strip()
     exif = re.fullmatch(r"(\d{4}):(\d\d):(\d\d)([ T].*)?", text)
     if exif:  # EXIF's 2020:01:02 03:04:05
         text = f"{exif[1]}-{exif[2]}-{exif[3]}{exif[4] or ''}"
+    elif re.fullmatch(r"\d{4}(-\d\d)?", text):  # a year, or a month: its first day
+        text = f"{text}-01-01"[:10]
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -495,8 +512,10 @@ def _apply_chunk(
         )
     rated = [(i, note.rating) for i, note, _ in entries if note.rating is not None]
     if rated and user_id is not None:  # never over a rating given in the app
-        rows = [{"user_id": user_id, "item_id": i, "value": v, "updated_at": now} for i, v in rated]
-        conn.execute(dialect.insert(Rating).on_conflict_do_nothing(), rows)
+        ratings: list[dict[str, Any]] = [
+            {"user_id": user_id, "item_id": i, "value": v, "updated_at": now} for i, v in rated
+        ]
+        conn.execute(dialect.insert(Rating).on_conflict_do_nothing(), ratings)
 
 
 def _resolve(
@@ -620,51 +639,53 @@ class Pass:
             if since is None or changed >= since:
                 folder, _, name = rel.rpartition("/")
                 by_folder.setdefault(folder, {})[name] = changed
-        for folder, times in by_folder.items():
-            if _storable(folder):
-                self._refresh(folder, times, forced, errors)
+        folders = [folder for folder in by_folder if _storable(folder)]
+        for start in range(0, len(folders), 50):
+            self._refresh({f: by_folder[f] for f in folders[start : start + 50]}, forced, errors)
         if self.whole:
             with self.engine.begin() as conn:
+                now = utcnow()
                 value = json.dumps(self.started.isoformat())
-                row = {"key": key, "value": value, "updated_at": utcnow()}
-                upsert(
-                    conn,
-                    SettingValue,
-                    row,
-                    ["key"],
-                    {"value": value, "updated_at": row["updated_at"]},
-                )
+                row = {"key": key, "value": value, "updated_at": now}
+                upsert(conn, SettingValue, row, ["key"], {"value": value, "updated_at": now})
 
     def _refresh(
-        self, folder: str, changed: dict[str, int], forced: bool, errors: list[tuple[str, str]]
+        self, folders: dict[str, dict[str, int]], forced: bool, errors: list[tuple[str, str]]
     ) -> None:
-        index = self._listing(folder)
-        if not index:
-            return
-        query = select(Item.id, Item.name, Item.updated_at).where(
-            Item.root_id == self.root_id, Item.folder == folder, Item.status == "present"
+        """Read the sidecars of the files in `folders` (folder → sidecar name → when it
+        changed) whose rows were written before one of their sidecars changed."""
+        where: ColumnElement[bool]
+        if forced:
+            where = Item.folder.in_(list(folders))
+        else:  # rows written since the folder's newest change hold nothing to read
+            where = or_(
+                *(
+                    and_(Item.folder == folder, Item.updated_at < _after(max(times.values())))
+                    for folder, times in folders.items()
+                )
+            )
+        query = select(Item.id, Item.folder, Item.name, Item.updated_at).where(
+            Item.root_id == self.root_id, Item.status == "present", where
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        due: list[tuple[int, str]] = []
-        for item_id, name, updated_at in rows:
-            if item_id in self._done:
-                continue
-            found = matching(name, index)
+            rows = [row for row in conn.execute(query) if row[0] not in self._done]
+        due: dict[str, list[tuple[int, str]]] = {}
+        for item_id, folder, name, updated_at in rows:
+            found = matching(name, self._listing(folder))
             written = _ns(updated_at) - TICK_NS
-            if found and (forced or any(changed.get(s, 0) > written for s in found)):
-                due.append((item_id, name))
-        if not due:
-            return
+            times = folders[folder]
+            if found and (forced or any(times.get(s, 0) > written for s in found)):
+                due.setdefault(folder, []).append((item_id, name))
         now = utcnow()  # before reading: a sidecar changed after this is read next time
-        for start in range(0, len(due), 500):
-            chunk = due[start : start + 500]
+        for folder, items in due.items():
             prefix = f"{folder}/" if folder else ""
-            notes = self.read([prefix + name for _, name in chunk], errors)
-            with self.engine.begin() as conn:
-                ids = [item_id for item_id, _ in chunk]
-                conn.execute(update(Item).where(Item.id.in_(ids)).values(updated_at=now))
-                self.store(conn, [(i, prefix + n) for i, n in chunk], notes)
+            for start in range(0, len(items), 500):
+                chunk = [(item_id, prefix + name) for item_id, name in items[start : start + 500]]
+                notes = self.read([rel for _, rel in chunk], errors)
+                with self.engine.begin() as conn:
+                    ids = [item_id for item_id, _ in chunk]
+                    conn.execute(update(Item).where(Item.id.in_(ids)).values(updated_at=now))
+                    self.store(conn, chunk, notes)
 
     def _listing(self, folder: str) -> dict[str, str]:
         if folder not in self._listings:
@@ -686,6 +707,8 @@ class Pass:
         note: Sidecar | None
         try:
             note = read(path)
+            if name == FOLDER:  # the folder's own title and text are not each file's caption
+                note = replace(note, title=None, description=None)
         except SidecarError as exc:
             note = None
             if path not in self._reported:
@@ -701,6 +724,11 @@ class Pass:
         if not self._admin:
             self._admin.append(first_admin(db))
         return self._admin[0]
+
+
+def _after(changed_ns: int) -> datetime:
+    """The time past which a row was written after a change at `changed_ns`."""
+    return EPOCH + timedelta(microseconds=(changed_ns + TICK_NS) // 1000 + 1)
 
 
 def _ns(when: datetime) -> int:

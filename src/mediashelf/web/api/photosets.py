@@ -70,6 +70,7 @@ from mediashelf.db.models import (
 from mediashelf.library import names
 from mediashelf.library.clock import utcnow
 from mediashelf.library.roots import in_library
+from mediashelf.library.visibility import shown
 from mediashelf.web.api.auth import Strict
 from mediashelf.web.api.items import Kind, clean_folder, encode_cursor, item_json, items_json
 from mediashelf.web.api.tags import MAX_ID, MAX_LINKS, ListedId, commit
@@ -318,9 +319,10 @@ def _get(db: Session, photoset_id: int, *, lock: bool = False) -> Photoset:
     return photoset
 
 
-def _shown(settings: Settings) -> list[ColumnElement[bool]]:
-    """The items a set shows and counts: present, under a configured root."""
-    return [Item.status == "present", in_library(settings)]
+def _shown(db: Session, settings: Settings) -> list[ColumnElement[bool]]:
+    """The items a set shows and counts: present, under a configured root, and not
+    hidden by a content filter."""
+    return [Item.status == "present", in_library(settings), shown(db)]
 
 
 def _cover_json(item: Item, settings: Settings) -> dict[str, Any]:
@@ -346,7 +348,7 @@ def _covers(db: Session, settings: Settings, sets: Sequence[Photoset]) -> dict[i
                 ),
             )
             .join(Item, Item.id == PhotosetItem.item_id)
-            .where(PhotosetItem.photoset_id.in_(ids), *_shown(settings))
+            .where(PhotosetItem.photoset_id.in_(ids), *_shown(db, settings))
         )
     }
     rest = [i for i in ids if i not in chosen]
@@ -363,7 +365,7 @@ def _covers(db: Session, settings: Settings, sets: Sequence[Photoset]) -> dict[i
                 .label("n"),
             )
             .join(Item, Item.id == PhotosetItem.item_id)
-            .where(PhotosetItem.photoset_id.in_(rest), *_shown(settings))
+            .where(PhotosetItem.photoset_id.in_(rest), *_shown(db, settings))
             .subquery()
         )
         firsts = db.execute(
@@ -385,7 +387,7 @@ def _summaries(db: Session, settings: Settings, sets: Sequence[Photoset]) -> lis
         for set_id, n in db.execute(
             select(PhotosetItem.photoset_id, func.count())
             .join(Item, Item.id == PhotosetItem.item_id)
-            .where(PhotosetItem.photoset_id.in_(ids), *_shown(settings))
+            .where(PhotosetItem.photoset_id.in_(ids), *_shown(db, settings))
             .group_by(PhotosetItem.photoset_id)
         )
     }
@@ -444,7 +446,7 @@ def _items_page(
     kind: Kind | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the set's items in order, each with its `position`."""
-    conditions = [PhotosetItem.photoset_id == photoset_id, *_shown(settings)]
+    conditions = [PhotosetItem.photoset_id == photoset_id, *_shown(db, settings)]
     if kind is not None:
         conditions.append(Item.kind == kind.value)
     if cursor:
@@ -642,7 +644,7 @@ def list_photosets(
         counts = (
             select(PhotosetItem.photoset_id.label("set_id"), func.count().label("n"))
             .join(Item, Item.id == PhotosetItem.item_id)
-            .where(*_shown(settings))
+            .where(*_shown(db, settings))
             .group_by(PhotosetItem.photoset_id)
             .subquery()
         )
@@ -723,7 +725,7 @@ def photosets_from_folders(body: FromFolders, db: DbDep, settings: SettingsDep) 
     was made from already (its `original_filename` is the folder's path) is skipped:
     the answer lists what was created and what was skipped. A folder without
     photos or videos is a 404, and then nothing is created."""
-    where: list[ColumnElement[bool]] = list(_shown(settings))
+    where: list[ColumnElement[bool]] = list(_shown(db, settings))
     if body.root is not None:
         known_root = db.scalar(
             select(Root.id).where(Root.id == body.root, Root.path.in_(settings.root_paths))
