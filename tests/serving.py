@@ -79,7 +79,11 @@ def served(
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a hung server must not outlive its test
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
         out.close()
 
 

@@ -25,6 +25,7 @@ from mediashelf.auth.gate import Gate
 from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
 from mediashelf.jobs.queue import Jobs
+from mediashelf.library.tunables import LiveSettings
 from mediashelf.web.api import (
     admin,
     auth,
@@ -126,11 +127,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(LoginRequired, login_redirect)
     app.state.settings = settings
-    app.state.gate = Gate(settings, engine)
+    # What the event loop itself reads (who is asking; the settings in force) has its own
+    # small pool: taking a connection from the requests' pool on the loop would wait for
+    # sessions that only the loop can close, and freeze the worker under load.
+    loop_engine = make_engine(settings.db_url, pool_size=2)
+    app.state.loop_engine = loop_engine
+    app.state.gate = Gate(settings, loop_engine)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.jobs = Jobs(settings, engine)  # web requests queue work, never do it
-    app.state.live = app.state.jobs.live  # settings in force, with the database's changes
+    app.state.live = LiveSettings(loop_engine, settings)  # in force: with the API's changes
     api = "/api/v1"
     app.include_router(health.router, prefix=api, responses=errors())
     app.include_router(auth.router, prefix=api, responses=errors(409, 429))

@@ -42,4 +42,5 @@ def change_settings(
     except tunables.TunableError as exc:
         raise HTTPException(422, str(exc)) from None
     live.refresh()
+    request.app.state.jobs.live.refresh()  # what this process plans jobs with
     return {"settings": tunables.describe(live.engine, live.base)}
