@@ -60,6 +60,7 @@ from urllib.parse import urlencode
 from benchlib import run_in_temp
 from serve import (
     HOST,
+    WRK_LUA,
     Procs,
     Stop,
     _on_signal,
@@ -351,19 +352,6 @@ def cases(lib: Library, get: Callable[[str], Any]) -> list[Case]:
 
 # -- 3. wrk ----------------------------------------------------------------------------
 
-WRK_LUA = """\
-wrk.headers["Authorization"] = "Bearer {key}"
-local paths = {{}}
-for line in io.lines("{paths}") do paths[#paths + 1] = line end
-local i = 0
-function init(args)
-    i = math.random(#paths)
-end
-function request()
-    i = i % #paths + 1
-    return wrk.format("GET", paths[i])
-end
-"""
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
@@ -392,7 +380,8 @@ def run_wrk(lib: Library, case: Case, base: str, sids: tuple[int, ...], seconds:
     paths = lib.tmp / f"paths-{slug}.txt"
     paths.write_text("\n".join(case.paths) + "\n")
     script = lib.tmp / f"wrk-{slug}.lua"  # the key in a file, not on a command line
-    script.write_text(WRK_LUA.format(key=lib.key, paths=paths))
+    headers = f'wrk.headers["Authorization"] = "Bearer {lib.key}"'
+    script.write_text(WRK_LUA.format(headers=headers, paths=paths))
     threads = min(2, conns)
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "10s",
            "-s", str(script), base + case.paths[0]]  # fmt: skip

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from sqlalchemy import Engine
 from starlette.types import ASGIApp
 
 # Every log line of a test run lands here too: the session's end greps them for API keys
@@ -110,3 +111,35 @@ def live_server(app: ASGIApp) -> Iterator[tuple[str, uvicorn.Server]]:
         server.should_exit = True
         thread.join(10)
     assert not thread.is_alive(), "the server did not stop"
+
+
+def processed_library(tmp: Path) -> tuple[Engine, dict[str, str]]:
+    """The media under tmp/media scanned into a SQLite database, with every job the scan
+    queues run here (thumbnails, probes, posters, previews; no large teaser): the engine
+    (for adding rows; dispose it) and the settings for `served`."""
+    from mediashelf.db.engine import make_engine, upgrade
+    from mediashelf.jobs.kinds import scan_now
+    from mediashelf.jobs.queue import Jobs
+    from mediashelf.jobs.runner import run_job
+    from tests.conftest import make_settings
+
+    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
+    settings = make_settings(
+        tmp, tmp / "media", db_url, cache_dir=tmp / "cache", teaser_large_width=0
+    )
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    jobs = Jobs(settings, engine)
+    assert scan_now(jobs, [])
+    while (task := jobs.huey.dequeue()) is not None:
+        run_job(jobs, task.args[0])
+    env = {
+        "MEDIA_DIR": str(tmp / "media"),
+        "DATA_DIR": str(tmp / "data"),
+        "CACHE_DIR": str(tmp / "cache"),
+        "DATABASE_URL": db_url,
+        "WATCH": "false",
+        "LOG_LEVEL": "warning",
+        "TEASER_LARGE_WIDTH": "0",
+    }
+    return engine, env

@@ -11,15 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.jobs.kinds import scan_now
-from mediashelf.jobs.queue import Jobs
-from mediashelf.jobs.runner import run_job
 from mediashelf.media.ffmpeg import ffprobe_binary
 from tests import factory
 from tests.browser import chromium, needs_chromium, until
-from tests.conftest import make_settings
-from tests.serving import served
+from tests.serving import processed_library, served
 
 HLSJS = Path(__file__).parents[2] / "src/mediashelf/web/static/vendor/hls.min.js"
 
@@ -39,24 +34,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     media = tmp / "media"
     factory.video(media / "direct.mp4", 30.0, "320x240", X264)
     factory.video(media / "phone.mkv", 20.0, "320x240", HEVC)
-    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
-    settings = make_settings(tmp, media, db_url, cache_dir=tmp / "cache", teaser_large_width=0)
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    jobs = Jobs(settings, engine)
-    assert scan_now(jobs, [])
-    while (task := jobs.huey.dequeue()) is not None:  # probe, posters, sprites, teasers
-        run_job(jobs, task.args[0])
+    engine, env = processed_library(tmp)
     engine.dispose()
-    env = {
-        "MEDIA_DIR": str(media),
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "DATABASE_URL": db_url,
-        "WATCH": "false",
-        "LOG_LEVEL": "warning",
-        "TEASER_LARGE_WIDTH": "0",
-    }
     with served(env, tmp) as base:
         items = httpx.get(f"{base}/api/v1/items").json()["items"]
         yield {"base": base, "ids": {i["name"]: i["id"] for i in items}}

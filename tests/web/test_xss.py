@@ -22,15 +22,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from mediashelf.auth import users
-from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.jobs.kinds import scan_now
-from mediashelf.jobs.queue import Jobs
-from mediashelf.jobs.runner import run_job
 from mediashelf.media.ffmpeg import ffprobe_binary
 from tests import factory
 from tests.browser import chromium, needs_chromium, until
-from tests.conftest import make_settings
-from tests.serving import served
+from tests.serving import processed_library, served
 
 pytestmark = [
     needs_chromium,
@@ -95,27 +90,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("xss")
     media = tmp / "media"
     _files(media)
-    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
-    settings = make_settings(tmp, media, db_url, cache_dir=tmp / "cache", teaser_large_width=0)
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    jobs = Jobs(settings, engine)
-    assert scan_now(jobs, [])
-    while (task := jobs.huey.dequeue()) is not None:  # thumbnails, probe, poster, previews
-        run_job(jobs, task.args[0])
+    engine, env = processed_library(tmp)
     with Session(engine) as db:
         users.create(db, "mallory", PASSWORD, "member", DISPLAY_NAME)
     engine.dispose()
-    env = {
-        "MEDIA_DIR": str(media),
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "DATABASE_URL": db_url,
-        "WATCH": "false",
-        "AUTH": "true",
-        "LOG_LEVEL": "warning",
-        "TEASER_LARGE_WIDTH": "0",
-    }
+    env["AUTH"] = "true"
     with served(env, tmp) as base:
         with httpx.Client(base_url=base) as http:
             login = http.post("/api/v1/auth/login", json=_login())

@@ -128,7 +128,7 @@ def _video_json(item: Item) -> dict[str, Any] | None:
     }
 
 
-def _encode_cursor(sort: str, value: Any, item_id: int) -> str:
+def encode_cursor(sort: str, value: Any, item_id: int) -> str:
     if isinstance(value, datetime):
         value = value.isoformat()
     raw = json.dumps([sort, value, item_id]).encode()
@@ -160,7 +160,7 @@ def _valid_sort_value(key: str, value: Any) -> bool:
     return True
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     """The (sort value, id) a cursor carries, checked as the untrusted input it is."""
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
@@ -251,7 +251,7 @@ def list_items(
         tags=tag or [], performers=performer or [], studios=studio or [], untagged=untagged
     )
     if cursor:
-        value, last_id = _decode_cursor(cursor, sort.value)
+        value, last_id = decode_cursor(cursor, sort.value)
         key = tuple_(column, Item.id)
         conditions.append(key < tuple_(value, last_id) if desc else key > tuple_(value, last_id))
     order = (column.desc(), Item.id.desc()) if desc else (column.asc(), Item.id.asc())
@@ -260,7 +260,7 @@ def list_items(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = _encode_cursor(sort.value, getattr(last, column.key), last.id)
+        next_cursor = encode_cursor(sort.value, getattr(last, column.key), last.id)
     return {"items": items_json(db, settings, principal, page), "next_cursor": next_cursor}
 
 
@@ -380,8 +380,3 @@ def item_thumbnail(
     if not thumbs:
         raise not_found("thumbnail")
     return RedirectResponse(thumbs[size.value], status_code=307)
-
-
-# For other listings that page the same way (keyset cursors over a value and an id).
-encode_cursor = _encode_cursor
-decode_cursor = _decode_cursor
