@@ -4,26 +4,43 @@ SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HLSJS := src/mediashelf/web/static/vendor/hls.min.js
+# The web UI (frontend/, docs/frontend.md): npm packages, and Vite's build that the server serves.
+NPM   := frontend/node_modules/.installed
+WEB   := src/mediashelf/web/dist/.built
+WEB_SOURCES := $(shell find frontend/src -type f 2>/dev/null) $(wildcard frontend/*.html) \
+	frontend/vite.config.ts frontend/svelte.config.js frontend/tsconfig.json frontend/package.json
 
 # The first Python >= 3.11 on PATH (override: make PYTHON=/path/to/python3.12 run).
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: run test setup lint typecheck pytest bench clean ffprobe
+.PHONY: run test setup lint typecheck pytest web-check schema bench clean ffprobe
 
-setup: $(STAMP) $(HLSJS)
+setup: $(STAMP) $(WEB)
 
-# Browser-side dependencies (hls.js for videos a browser cannot play as they are), from npm.
-$(HLSJS): frontend/package.json frontend/package-lock.json
-	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix frontend --no-audit --no-fund --loglevel=error && \
-		mkdir -p $(@D) && cp frontend/node_modules/hls.js/dist/hls.min.js $@; \
-	else \
-		echo "warning: npm (Node 20+) not found: the watch page will play only videos the" >&2; \
-		echo "         browser can play as they are (install Node 20+ and run make again)" >&2; \
-	fi
+# The web UI is built with Node.js (Vite 8 wants 20.19+ or 22.12+) and npm.
+define need-node
+	@command -v npm >/dev/null 2>&1 && node -e 'const [a, b] = process.versions.node.split(".").map(Number); \
+		process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null || { \
+		echo "error: Mediashelf's web UI is built with Node.js 20.19+ (or 22.12+) and npm;" >&2; \
+		echo "       found: $$(node --version 2>/dev/null || echo 'no node'), $$(command -v npm || echo 'no npm')." >&2; \
+		echo "       Install Node 20+ (https://nodejs.org, or e.g. 'apt-get install nodejs npm')," >&2; \
+		echo "       then run make again." >&2; exit 1; }
+endef
+
+# Browser-side packages from npm: Svelte, Vite and the checks; hls.js (the watch page loads it
+# only for a video that needs HLS).
+$(NPM): frontend/package.json frontend/package-lock.json
+	$(need-node)
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Vite builds the pages into src/mediashelf/web/dist (again whenever frontend/ changes).
+$(WEB): $(NPM) $(WEB_SOURCES)
+	$(need-node)
+	npm --prefix frontend run --silent build -- --logLevel warn
+	@touch $@
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -55,7 +72,7 @@ ffprobe:
 		echo "         install ffmpeg (e.g. apt-get install ffmpeg) or Node 20+" >&2; \
 	fi
 
-run: $(STAMP) $(HLSJS)
+run: $(STAMP) $(WEB)
 	$(BIN)/mediashelf scan
 	$(BIN)/mediashelf serve
 
@@ -66,10 +83,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-pytest: $(STAMP) $(HLSJS)
+pytest: $(STAMP) $(WEB)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The web UI's checks: svelte-check (types, Svelte's own lint), tsc, vitest.
+web-check: $(NPM)
+	$(need-node)
+	npm --prefix frontend run --silent check
+
+# Regenerate the web UI's API types from the app's OpenAPI schema (after an API change;
+# tests/web/test_frontend.py fails while they differ).
+schema: $(STAMP) $(NPM)
+	$(BIN)/python scripts/openapi_types.py
+
+test: lint typecheck web-check pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/scan.py
@@ -77,4 +104,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/serve.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache frontend/node_modules src/mediashelf/web/dist

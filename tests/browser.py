@@ -44,3 +44,26 @@ def until(page: Any, js: str, timeout: float = 60) -> None:
             pass
         assert time.monotonic() < deadline, f"timed out waiting for {js}"
         time.sleep(0.1)
+
+
+# Scripts for `page.add_init_script`: what the tests of every page check afterwards.
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+RECORD_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (!e.hadRecentInput) window.__shifts.push(e.value);
+  }
+}).observe({type: 'layout-shift', buffered: true});
+"""
+RECORD = RECORD_VIOLATIONS + RECORD_SHIFTS
+
+
+def violations(page: Any) -> list[str]:
+    """The page's CSP violations since RECORD_VIOLATIONS ran."""
+    return list(page.evaluate("() => window.__csp || []"))

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -432,7 +433,6 @@ def watch() -> None:
     """Watch the library roots and scan what changes, within seconds; `serve` runs this
     unless WATCH=false. A full rescan runs at start and every RESCAN_INTERVAL seconds."""
     import logging
-    import threading
 
     from mediashelf.jobs import kinds
     from mediashelf.jobs.queue import Jobs
@@ -442,7 +442,7 @@ def watch() -> None:
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # a line per change otherwise
     jobs = Jobs(settings, engine)
     err.print(
-        f"Mediashelf {__version__} watcher: {escape(', '.join(settings.root_paths))} · "
+        f"Mediashelf {__version__} watcher: {escape(', '.join(jobs.live.get().root_paths))} · "
         f"debounce {settings.watch_debounce_ms} ms · polling: {settings.watch_poll}"
     )
     stop = threading.Event()
@@ -456,12 +456,32 @@ def watch() -> None:
     signal.signal(signal.SIGINT, finish)
     # The rescan runs here too, not as a queued job: a scan job waiting in the queue
     # (behind thumbnails, or with no worker at all) would hold the watcher's batches back.
-    watcher.watch(
-        settings,
-        on_batch=lambda paths: kinds.scan_now(jobs, paths),
-        stop=stop,
-        on_rescan=lambda: kinds.scan_now(jobs, []),
-    )
+    # The roots can change from the dashboard: the watch starts over on the new ones.
+    while not stop.is_set():
+        current = jobs.live.refresh()
+        again = threading.Event()
+        threading.Thread(
+            target=_until_roots_change, args=(jobs, current.root_paths, stop, again), daemon=True
+        ).start()
+        watcher.watch(
+            current,
+            on_batch=lambda paths: kinds.scan_now(jobs, paths),
+            stop=again,
+            on_rescan=lambda: kinds.scan_now(jobs, []),
+        )
+        again.set()
+        if not stop.is_set():
+            roots = ", ".join(jobs.live.get().root_paths)
+            err.print(f"library roots changed: watching {escape(roots)}")
+
+
+def _until_roots_change(
+    jobs: Any, roots: list[str], stop: threading.Event, again: threading.Event
+) -> None:
+    """Set `again` once `stop` is set or the library roots are no longer `roots`."""
+    while not again.is_set():
+        if stop.wait(2) or jobs.live.refresh().root_paths != roots:
+            again.set()
 
 
 @app.command("run-dev")

@@ -37,6 +37,7 @@ SECTIONS = (
     "favorites",
     "captions",
     "crops",
+    "item_details",
     "content_filters",
 )
 

@@ -92,7 +92,8 @@ class Settings(BaseSettings):
         default_factory=lambda: [Path("media")],
         description=(
             "Library roots: one or more folders of photos and videos, separated by commas "
-            "(or ':'). The default ./media is created if missing."
+            "(or ':'). The default ./media is created if missing. Roots added or removed "
+            "in the dashboard are kept in the database and win over this list."
         ),
     )
     data_dir: Path = Field(

@@ -176,6 +176,14 @@ def fill(engine: Engine, settings: Settings) -> None:
                 ContentFilter(kind="studio", target_id=network.id, created_at=at(13)),
             ]
         )
+        for item_id, title, url in (
+            (a, "Beach day", "https://example.com/a"),
+            (b, None, "https://example.com/b?x=1"),
+            (dup, "The copy", None),
+        ):
+            item = db.get(Item, item_id)
+            assert item is not None
+            item.title, item.source_url = title, url
         db.commit()
     tunables.change(engine, settings, {"thumbnail_quality": 70, "job_limits": {"scan": 1}})
 
@@ -221,6 +229,14 @@ def test_round_trip_into_a_fresh_database_is_equal(
     assert len(doc["items"]) == 4 and all("id" not in row for row in doc["items"])
     holiday = next(p for p in doc["photosets"] if p["name"] == "Holiday")
     assert [doc["items"][i]["path"] for i in holiday["items"]] == ["c.jpg", "a.jpg", "sub/b.jpg"]
+    details = {
+        doc["items"][d["item"]]["path"]: (d["title"], d["source_url"]) for d in doc["item_details"]
+    }
+    assert details == {
+        "a.jpg": ("Beach day", "https://example.com/a"),
+        "sub/b.jpg": (None, "https://example.com/b?x=1"),
+        "copies/a.jpg": ("The copy", None),  # the copy's, not the other file's with its content
+    }
 
     with fresh(settings, tmp_path) as (other, fresh_engine):
         scan(fresh_engine, other)
@@ -228,6 +244,7 @@ def test_round_trip_into_a_fresh_database_is_equal(
         assert report.missing == [] and report.by_path == 0
         assert report.new_users == ["alice", "bob"]
         assert report.added["ratings"] == 2 and report.added["captions"] == 2
+        assert report.added["item_details"] == 3
         again = backup.export(fresh_engine)
         assert comparable(again) == comparable(doc)
         with Session(fresh_engine) as db:
@@ -236,6 +253,7 @@ def test_round_trip_into_a_fresh_database_is_equal(
             # The copy's data went to the copy, not to the other file with its content.
             dup = items(fresh_engine)["copies/a.jpg"]
             assert db.scalar(select(func.count()).where(View.item_id == dup)) == 1
+            assert db.scalar(select(Item.title).where(Item.id == dup)) == "The copy"
         assert tunables.effective(fresh_engine, other).thumbnail_quality == 70
 
         # Twice is once: nothing changes the second time.
@@ -288,7 +306,8 @@ def test_a_moved_or_edited_file_is_found(
 
 def test_merge_rules(settings: Settings, engine: Engine, media: Path) -> None:
     """Into a database with data of its own: the newer rating wins, views take the
-    larger count, a newer photoset replaces its items, names are unioned."""
+    larger count, a newer photoset replaces its items, names are unioned, a title or
+    source URL fills only an empty one."""
     make_media(media)
     scan(engine, settings)
     fill(engine, settings)
@@ -307,6 +326,11 @@ def test_merge_rules(settings: Settings, engine: Engine, media: Path) -> None:
         db.execute(PhotosetItem.__table__.delete().where(PhotosetItem.item_id == ids["c.jpg"]))
         beach = db.scalars(select(Tag).where(Tag.key == "beach")).one()
         beach.aliases = '["Shore"]'
+        a_item, b_item = db.get(Item, ids["a.jpg"]), db.get(Item, ids["sub/b.jpg"])
+        assert a_item is not None and b_item is not None
+        a_item.title = "Renamed here"  # edited since the backup: stays
+        a_item.source_url = None  # cleared here: the backup's fills it
+        b_item.title = "Titled here"  # the backup has none: stays
         db.commit()
     newer = copy.deepcopy(doc)
     bob_rating = next(r for r in newer["ratings"] if r["user"] == "bob")
@@ -315,7 +339,17 @@ def test_merge_rules(settings: Settings, engine: Engine, media: Path) -> None:
 
     report = restore(engine, newer, settings=settings)
     assert report.added["users"] == 0 and report.updated["ratings"] == 1
+    assert report.updated["item_details"] == 1
     merged = backup.export(engine)
+    details = {
+        merged["items"][d["item"]]["path"]: (d["title"], d["source_url"])
+        for d in merged["item_details"]
+    }
+    assert details == {
+        "a.jpg": ("Renamed here", "https://example.com/a"),
+        "sub/b.jpg": ("Titled here", "https://example.com/b?x=1"),
+        "copies/a.jpg": ("The copy", None),
+    }
     values = {(r["user"], r["value"]) for r in merged["ratings"]}
     assert values == {("alice", 20), ("bob", 100)}
     assert next(v for v in merged["views"] if v["user"] == "alice")["count"] == 10
@@ -362,6 +396,20 @@ def test_names_are_found_by_alias_and_aliases_never_clash(
         (lambda d: d["item_tags"][0].update(tag="nope"), "item_tags[0].tag is invalid"),
         (lambda d: d["users"][0].pop("created_at"), "users[0].created_at is missing"),
         (lambda d: d["views"][0].update(count=-1), "views[0].count is invalid"),
+        (
+            lambda d: d["item_details"][0].update(source_url="javascript:alert(1)"),
+            "item_details[0].source_url is invalid",
+        ),
+        (
+            lambda d: d["item_details"][0].update(source_url="https://x.org/a b"),
+            "item_details[0].source_url is invalid",
+        ),
+        (
+            lambda d: d["item_details"][0].update(title="two\nlines"),
+            "item_details[0].title is invalid",
+        ),
+        (lambda d: d["item_details"][0].update(title="x" * 501), "item_details[0].title"),
+        (lambda d: d["item_details"][0].update(item=99), "item_details[0].item is invalid"),
     ],
 )
 def test_a_bad_document_changes_nothing(

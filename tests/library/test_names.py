@@ -446,27 +446,6 @@ def test_search_finds_names_and_aliases_by_prefix(db: Session) -> None:
     assert list(found) == ["Bea%"]
 
 
-def test_item_filters(db: Session) -> None:
-    items = make_items(db, 4)
-    a, b = names.create(db, TAGS, "a"), names.create(db, TAGS, "b")
-    names.attach(db, TAGS, [a.id], items[:2])
-    names.attach(db, TAGS, [b.id], items[1:3])
-    s1, s2 = names.create(db, STUDIOS, "s1"), names.create(db, STUDIOS, "s2")
-    names.attach(db, STUDIOS, [s1.id], items[:1])
-    names.attach(db, STUDIOS, [s2.id], items[1:2])
-
-    def ids(**filters: object) -> list[int]:
-        where = names.item_filters(**filters)  # type: ignore[arg-type]
-        return list(db.scalars(select(Item.id).where(*where).order_by(Item.id)))
-
-    assert ids(tags=[a.id]) == items[:2]
-    assert ids(tags=[a.id, b.id]) == [items[1]]  # every tag
-    assert ids(tags=[a.id, a.id]) == items[:2]
-    assert ids(studios=[s1.id, s2.id]) == items[:2]  # any studio
-    assert ids(untagged=True) == [items[3]]
-    assert ids(tags=[a.id], studios=[s2.id]) == [items[1]]
-
-
 def test_aliases_column_is_json(db: Session) -> None:
     tag = names.create(db, TAGS, "Café", ["Kaffee", "咖啡"])
     db.commit()

@@ -1,5 +1,6 @@
 """Sidecar metadata: which files apply to a media file, what they hold, and the scan
-storing it (tags, performers, studio, caption, date, rating) once, on both databases."""
+storing it (tags, performers, studio, title, source URL, caption, date, rating) once,
+on both databases."""
 
 from __future__ import annotations
 
@@ -106,6 +107,7 @@ def test_hidden_files_and_other_extensions_are_not_sidecars(tmp_path: Path) -> N
 def test_google_takeout_names(tmp_path: Path, media: str, sidecar: str) -> None:
     touch(tmp_path, sidecar)
     assert found(tmp_path / media) == [sidecar]
+    assert sidecars.owned([sidecar], [media, "other.jpg"]) == [sidecar]  # the watcher's test
 
 
 @pytest.mark.parametrize(
@@ -123,6 +125,26 @@ def test_google_takeout_names(tmp_path: Path, media: str, sidecar: str) -> None:
 def test_sidecars_of_other_files_do_not_apply(tmp_path: Path, media: str, sidecar: str) -> None:
     touch(tmp_path, sidecar)
     assert found(tmp_path / media) == []
+    assert sidecars.owned([sidecar], [media]) == []
+
+
+def test_owned_tells_sidecars_from_unrelated_files() -> None:
+    """What the watcher asks of a folder's changed .json/.txt files: do they belong to
+    one of the media files there? The same answer `find` gives, name by name."""
+    media = ["IMG_1.jpg", "IMG_2(1).jpg", "b-edited.mp4", "a" * 60 + ".jpg", "clip.MP4"]
+    every = {c for m in media for c in sidecars.candidates(m)}
+    assert sorted(sidecars.owned(sorted(every), media)) == sorted(every)
+    changed = ["notes.txt", "package.json", "IMG_10.json", "IMG_1.JSON", "folder.json"]
+    changed += ["IMG_2.jpg(1).json", "b.mp4.json", "clip.txt", "clip.MP4.json", "a.json"]
+    assert sidecars.owned(changed, media) == [
+        "IMG_1.JSON",
+        "folder.json",
+        "IMG_2.jpg(1).json",
+        "b.mp4.json",
+        "clip.txt",
+        "clip.MP4.json",
+    ]
+    assert sidecars.owned(["folder.json", "a.txt"], []) == []  # no media: nothing is a sidecar
 
 
 def test_symlinked_sidecar_leaving_the_root_is_ignored(tmp_path: Path) -> None:
@@ -149,7 +171,7 @@ def test_json_fields(tmp_path: Path) -> None:
     path = write(
         tmp_path / "a.json",
         {
-            "title": " Sunset ",
+            "title": " Sunset\n over  the sea ",
             "description": "At the beach.\n",
             "tags": ["beach", "Beach", " summer  2020 "],
             "performers": "Ann, Bob",
@@ -161,7 +183,7 @@ def test_json_fields(tmp_path: Path) -> None:
         },
     )
     assert read(path) == Sidecar(
-        title="Sunset",
+        title="Sunset over the sea",  # one line
         description="At the beach.",
         tags=("beach", "summer 2020"),
         performers=("Ann", "Bob"),
@@ -227,7 +249,8 @@ def test_google_takeout_json(tmp_path: Path) -> None:
         description="Grandma's birthday",
         performers=("Grandma", "Ann"),
         date=datetime(2020, 6, 5, 14, 30),
-    )  # the title is the file's name: not a caption
+        url="https://photos.google.com/photo/x",
+    )  # the title is the file's name: ignored
 
 
 def test_google_takeout_without_a_taken_time(tmp_path: Path) -> None:
@@ -255,6 +278,19 @@ def test_text_is_the_description(tmp_path: Path) -> None:
         ({"performers": {"a": 1}}, "performers"),
         ({"studio": ["A"]}, "studio: expected a name"),
         ({"title": 5}, "title: expected a string"),
+        ({"title": "x" * 501}, "title: the title is longer than 500 characters"),
+        ({"title": "a\x07b"}, "title: the title holds a control character"),
+        ({"url": 5}, "url: expected a string"),
+        ({"url": "javascript:alert(1)"}, "url: the url 'javascript:alert(1)' is not an http"),
+        ({"url": " JavaScript:alert(1)//https://x.org"}, "is not an http:// or https:// URL"),
+        ({"url": "data:text/html,<script>"}, "is not an http"),
+        ({"url": "ftp://example.com/a"}, "is not an http"),
+        ({"url": "https://"}, "with a host"),
+        ({"url": "//example.com/a"}, "is not an http"),
+        ({"url": "https://exa mple.com/"}, "without spaces"),
+        ({"url": "https://example.com/a\u0085b"}, "is not an http"),
+        ({"url": "https://[::1/"}, "is not an http"),
+        ({"url": "https://example.com/" + "a" * 2000}, "url: the url is longer than 2,000"),
         ({"description": False}, "description: expected a string"),
         ({"tags": ["x" * 201]}, "tags: the tags is longer than 200"),
         ({"tags": ["a\x00b"]}, "control character"),
@@ -313,11 +349,24 @@ def test_merge_later_wins_lists_add_up() -> None:
     )
 
 
-def test_caption_is_the_description_else_a_real_title() -> None:
-    assert Sidecar(title="T", description="D").caption("a.jpg") == "D"
-    assert Sidecar(title="Sunset").caption("a.jpg") == "Sunset"
-    assert Sidecar(title="IMG_1").caption("IMG_1.jpg") is None
-    assert Sidecar(title="img_1.JPG").caption("IMG_1.jpg") is None
+def test_the_caption_is_the_description_and_a_title_is_not_the_file_name() -> None:
+    assert Sidecar(title="T", description="D").caption() == "D"
+    assert Sidecar(title="Sunset").caption() is None  # a title is not a caption
+    assert Sidecar(title="Sunset").own_title("a.jpg") == "Sunset"
+    assert Sidecar(title="IMG_1").own_title("IMG_1.jpg") is None
+    assert Sidecar(title="img_1.JPG").own_title("IMG_1.jpg") is None
+    assert Sidecar(title="IMG_1 at the lake").own_title("IMG_1.jpg") == "IMG_1 at the lake"
+
+
+def test_urls_that_are_kept(tmp_path: Path) -> None:
+    for url in (
+        "http://example.com",
+        "HTTPS://Example.com:8443/a%20b?q=1#frag",
+        "https://例え.jp/パス",
+        "https://[2001:db8::1]/x",
+    ):
+        assert read(write(tmp_path / "a.json", {"url": f" {url} "})).url == url
+    assert read(write(tmp_path / "a.json", {"url": "  "})).url is None
 
 
 # -- the scan ---------------------------------------------------------------------------
@@ -334,7 +383,8 @@ def add_admin(engine: Engine, name: str = "admin") -> int:
 
 
 def names_of(engine: Engine, rel: str) -> dict[str, Any]:
-    """What the item at `rel` has: tags, performers, studio, captions, date, ratings."""
+    """What the item at `rel` has: tags, performers, studio, title, source URL, captions,
+    date, ratings."""
     with Session(engine) as db:
         item = db.scalars(select(Item).where(Item.rel_path == rel)).one()
 
@@ -351,6 +401,8 @@ def names_of(engine: Engine, rel: str) -> dict[str, Any]:
             "tags": linked(Tag, ItemTag, ItemTag.tag_id),
             "performers": linked(Performer, ItemPerformer, ItemPerformer.performer_id),
             "studio": linked(Studio, ItemStudio, ItemStudio.studio_id),
+            "title": item.title,
+            "source_url": item.source_url,
             "captions": [tuple(c) for c in captions],
             "date": item.date,
             "taken_at": item.taken_at,
@@ -385,6 +437,7 @@ def library(media: Path) -> Path:
         {
             "title": "Sunset",
             "description": "Sunset at the beach",
+            "url": "https://example.com/sunset",
             "tags": ["beach", "sunset"],
             "performers": ["Ann"],
             "studio": "Acme",
@@ -407,8 +460,14 @@ def library(media: Path) -> Path:
     factory.jpeg(album / "d.jpg", seed=4)  # folder.json only
     write(
         album / "folder.json",
-        {"tags": ["trip 2020"], "studio": "Folder Studio", "title": "Beach", "description": "Set"},
-    )  # the folder's title and description are not each file's caption
+        {
+            "tags": ["trip 2020"],
+            "studio": "Folder Studio",
+            "title": "Beach",
+            "description": "Set",
+            "url": "https://example.com/beach",
+        },
+    )  # the folder's title, description and url are not each file's
     factory.jpeg(media / "plain.jpg", seed=5)  # no sidecar at all
     settle()
     return album
@@ -426,6 +485,8 @@ def test_scan_stores_what_sidecars_say(
         "tags": ["beach", "sunset", "trip 2020"],
         "performers": ["Ann"],
         "studio": ["Acme"],  # the file's own sidecar is stronger than folder.json
+        "title": "Sunset",
+        "source_url": "https://example.com/sunset",
         "captions": [("Sunset at the beach", "sidecar")],
         "date": datetime(2020, 6, 5, 14, 30),
         "taken_at": None,
@@ -437,9 +498,11 @@ def test_scan_stores_what_sidecars_say(
         [],  # an empty description, and Takeout's title is the file name
         datetime(2020, 6, 1, 8, 26, 40),
     )
+    assert takeout["title"] is None
     assert names_of(engine, "2020/Beach/c.jpg")["captions"] == [("Only a description", "sidecar")]
     d = names_of(engine, "2020/Beach/d.jpg")
     assert (d["tags"], d["studio"], d["captions"]) == (["trip 2020"], ["Folder Studio"], [])
+    assert (d["title"], d["source_url"]) == (None, None)  # folder.json's are the folder's
     plain = names_of(engine, "plain.jpg")
     assert (plain["tags"], plain["captions"], plain["ratings"]) == ([], [], [])
     with engine.connect() as conn:  # one tag per name, shared by the files
@@ -714,3 +777,110 @@ def test_scan_paths_of_a_folder_and_of_a_sidecar(
         "Edited while watched",
         "sidecar",
     )
+
+
+# -- titles and source URLs: fill only ---------------------------------------------------
+
+
+def set_fields(engine: Engine, rel: str, **values: Any) -> None:
+    """As an edit in the app (PATCH /api/v1/items/{id}) leaves the row."""
+    with Session(engine) as db:
+        item = db.scalars(select(Item).where(Item.rel_path == rel)).one()
+        for name, value in values.items():
+            setattr(item, name, value)
+        db.commit()
+
+
+def test_a_sidecar_fills_an_empty_title_and_url_and_never_replaces_one(
+    settings: Settings, engine: Engine, media: Path
+) -> None:
+    factory.jpeg(media / "a.jpg", seed=1)
+    write(media / "a.json", {"title": "First", "url": "https://example.com/1"})
+    factory.jpeg(media / "b.jpg", seed=2)
+    write(media / "b.json", {"title": "Bee", "url": "https://example.com/b", "tags": ["t"]})
+    settle()
+    scan(engine, settings)
+    assert (names_of(engine, "a.jpg")["title"], names_of(engine, "a.jpg")["source_url"]) == (
+        "First",
+        "https://example.com/1",
+    )
+    set_fields(engine, "b.jpg", title="Mine", source_url=None)  # edited in the app
+    settle()
+    write(media / "a.json", {"title": "Second", "url": "https://example.com/2"})
+    write(media / "b.json", {"title": "Bee 2", "url": "https://example.com/b2", "tags": ["u"]})
+    settle()
+
+    report = scan(engine, settings)
+
+    assert (report.sidecars, report.errors) == (2, [])
+    a, b = names_of(engine, "a.jpg"), names_of(engine, "b.jpg")
+    assert (a["title"], a["source_url"]) == ("First", "https://example.com/1")  # the earlier
+    assert (b["title"], b["source_url"]) == ("Mine", "https://example.com/b2")  # only the empty
+    assert b["tags"] == ["t", "u"]  # the rest of the sidecar applies as before
+    assert a["captions"] == b["captions"] == []  # a title is not a caption
+
+    set_fields(engine, "a.jpg", title=None)  # cleared in the app: the next reading fills it
+    settle()
+    os.utime(media / "a.json")
+    scan(engine, settings)
+    assert names_of(engine, "a.jpg")["title"] == "Second"
+
+
+def test_a_title_that_is_the_file_name_is_not_stored(
+    settings: Settings, engine: Engine, media: Path
+) -> None:
+    factory.jpeg(media / "IMG_1.jpg", seed=1)
+    write(media / "IMG_1.json", {"title": "img_1.JPG", "url": "https://example.com/1"})
+    factory.jpeg(media / "IMG_2.jpg", seed=2)
+    write(media / "IMG_2.jpg.json", {"title": "IMG_2"})
+    settle()
+
+    scan(engine, settings)
+
+    one, two = names_of(engine, "IMG_1.jpg"), names_of(engine, "IMG_2.jpg")
+    assert (one["title"], one["source_url"]) == (None, "https://example.com/1")
+    assert (two["title"], two["captions"]) == (None, [])
+
+
+def test_a_bad_url_is_never_stored_and_is_reported(
+    settings: Settings, engine: Engine, media: Path
+) -> None:
+    factory.jpeg(media / "x.jpg", seed=1)
+    write(media / "x.json", {"title": "Click me", "url": "javascript:alert(document.cookie)"})
+    write(media / "x.txt", "the other sidecar still applies")
+    settle()
+
+    report = scan(engine, settings)
+
+    assert report.errors == [
+        (
+            str(media / "x.json"),
+            "sidecar not applied: url: the url 'javascript:alert(document.cookie)' is not "
+            "an http:// or https:// URL (with a host, without spaces)",
+        )
+    ]  # malformed, as any bad value is: none of that sidecar is stored
+    x = names_of(engine, "x.jpg")
+    assert (x["title"], x["source_url"]) == (None, None)
+    assert x["captions"] == [("the other sidecar still applies", "sidecar")]
+    settle()
+    write(media / "x.json", {"title": "Click me", "url": "https://example.com/x"})  # fixed
+
+    assert scan(engine, settings).errors == []
+    x = names_of(engine, "x.jpg")
+    assert (x["title"], x["source_url"]) == ("Click me", "https://example.com/x")
+
+
+def test_titles_stay_on_a_moved_file(settings: Settings, engine: Engine, media: Path) -> None:
+    factory.jpeg(media / "a.jpg", seed=1)
+    write(media / "a.json", {"title": "Old place"})
+    settle()
+    scan(engine, settings)
+    item_id = rows_id(engine, "a.jpg")
+    (media / "new").mkdir()
+    (media / "a.jpg").rename(media / "new" / "b.jpg")
+    write(media / "new" / "b.json", {"title": "New place", "url": "https://example.com/b"})
+
+    assert scan(engine, settings).moved == 1
+    b = names_of(engine, "new/b.jpg")
+    assert rows_id(engine, "new/b.jpg") == item_id
+    assert (b["title"], b["source_url"]) == ("Old place", "https://example.com/b")

@@ -81,6 +81,32 @@ def test_copies_share_one_set_of_thumbnails(
     assert run_thumbnails(engine, settings).made == 1
 
 
+def test_thumbnails_give_items_their_average_colour(
+    settings: Settings, engine: Engine, media: Path
+) -> None:
+    """The gallery's placeholder: the picture's mean colour, on every copy of it, a copy
+    found later included (its thumbnails exist already, so no job runs for it)."""
+    factory.jpeg(media / "red.jpg", (300, 200), color=(200, 40, 40))
+    img = Image.new("RGB", (200, 200), (0, 0, 255))
+    img.paste((255, 255, 0), (0, 0, 100, 200))  # half yellow, half blue: grey on average
+    img.save(media / "half.png")
+    scan(engine, settings)
+    assert _items(engine)["red.jpg"].color is None  # not before its thumbnails
+    run_thumbnails(engine, settings)
+
+    def rgb(rel: str) -> tuple[int, ...]:
+        color = _items(engine)[rel].color
+        assert color is not None and len(color) == 7 and color.startswith("#")
+        return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+
+    assert all(abs(a - b) <= 6 for a, b in zip(rgb("red.jpg"), (200, 40, 40), strict=True))
+    assert all(abs(a - b) <= 6 for a, b in zip(rgb("half.png"), (128, 128, 128), strict=True))
+    (media / "later").mkdir()
+    (media / "later" / "copy.jpg").write_bytes((media / "red.jpg").read_bytes())
+    scan(engine, settings)
+    assert _items(engine)["later/copy.jpg"].color == _items(engine)["red.jpg"].color
+
+
 def test_corrupt_image_is_recorded_and_the_run_goes_on(
     settings: Settings, engine: Engine, media: Path
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 import shutil
@@ -23,10 +24,10 @@ from sqlalchemy import Engine, select
 
 from mediashelf.config import Settings
 from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.db.models import Item
+from mediashelf.db.models import Item, ItemTag, Tag
 from mediashelf.library import watch as watch_module
 from mediashelf.library.scan import scan, scan_paths
-from mediashelf.library.watch import ChangeFilter, mount_table, plan, watch
+from mediashelf.library.watch import ChangeFilter, mount_table, plan, watch, with_media
 from mediashelf.web.app import create_app
 from tests import factory
 from tests.conftest import make_settings, signed_in
@@ -364,7 +365,8 @@ def test_which_changes_matter(tmp_path: Path, media: Path) -> None:
     assert not keep(modified, str(media / "album"))  # its listing changed: files say what
     assert keep(deleted, str(media / "old album"))  # may have been a folder
     assert keep(deleted, str(media / "x.mp4"))
-    assert not keep(added, str(media / "notes.txt"))
+    assert keep(added, str(media / "notes.txt"))  # maybe a sidecar: its batch looks
+    assert keep(modified, str(media / "a.JSON"))  # a sidecar edited in place
     assert not keep(added, str(media / ".hidden" / "a.jpg"))
     assert not keep(added, str(media / "@eaDir" / "a.jpg"))
     assert not keep(added, str(media / "a.jpg.part"))
@@ -411,3 +413,102 @@ def test_the_watch_command_puts_new_files_in_the_api(tmp_path: Path, media: Path
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- sidecars ------------------------------------------------------------------------------
+
+
+def tags_of(engine: Engine, rel: str) -> list[str]:
+    with engine.connect() as conn:
+        query = (
+            select(Tag.name)
+            .join(ItemTag, ItemTag.tag_id == Tag.id)
+            .join(Item, Item.id == ItemTag.item_id)
+            .where(Item.rel_path == rel)
+        )
+        return sorted(conn.scalars(query))
+
+
+def test_only_sidecars_with_media_next_to_them_go_on(tmp_path: Path) -> None:
+    exts = frozenset({".jpg", ".mp4"})
+    album, notes, empty = tmp_path / "album", tmp_path / "notes", tmp_path / "empty"
+    for folder in (album, notes, empty):
+        folder.mkdir()
+    for name in ("IMG_1.jpg", "IMG_1.json", "IMG_2(1).jpg", "IMG_2.jpg(1).json", "notes.txt"):
+        (album / name).write_text("x")
+    for name in ("clip.MP4", "clip.txt", "folder.json", "package.json"):
+        (notes / name).write_text("x")
+    (empty / "folder.json").write_text("{}")
+    (tmp_path / "a folder.json").mkdir()  # a folder: it stays, as any other does
+    paths = [
+        str(album / "IMG_1.json"),
+        str(album / "IMG_2.jpg(1).json"),
+        str(album / "notes.txt"),
+        str(album / "IMG_1.jpg"),
+        str(notes / "clip.txt"),
+        str(notes / "folder.json"),
+        str(notes / "package.json"),
+        str(empty / "folder.json"),
+        str(tmp_path / "gone.json"),  # gone: perhaps a folder, so it stays
+        str(tmp_path / "a folder.json"),
+    ]
+
+    kept = with_media(paths, exts)
+
+    assert kept == sorted(
+        [
+            str(album / "IMG_1.json"),
+            str(album / "IMG_2.jpg(1).json"),
+            str(album / "IMG_1.jpg"),
+            str(notes / "clip.txt"),
+            str(notes / "folder.json"),
+            str(tmp_path / "gone.json"),
+            str(tmp_path / "a folder.json"),
+        ]
+    )
+    assert with_media([str(album / "notes.txt"), str(empty / "folder.json")], exts) == []
+
+
+def test_a_sidecar_lands_without_a_full_scan(tmp_path: Path, media: Path, db_url: str) -> None:
+    """A photo's JSON written next to it after it was indexed, then a folder.json: the
+    watcher scans the sidecar's path, not the folder or the library."""
+    settings = settings_for(tmp_path, media, db_url)
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    album = media / "album"
+    factory.jpeg(album / "other.jpg", seed=2)
+    factory.jpeg(album / "sub" / "deeper.jpg", seed=3)
+    scan(engine, settings)
+    calls = Calls()
+    reports = []
+
+    def on_batch(paths: list[str]) -> bool:
+        calls.record(paths)
+        reports.append(scan_paths(engine, settings, paths))
+        return True
+
+    try:
+        with watching(settings, on_batch):
+            factory.jpeg(album / "photo.jpg", seed=1)
+            wait_for(lambda: "album/photo.jpg" in rows(engine), what="the photo indexed")
+            time.sleep(0.1)  # past the kernel's coarse clock tick (sidecars.TICK_NS)
+            (album / "notes.txt").write_text("not a sidecar of anything here")
+            (album / "photo.json").write_text(json.dumps({"tags": ["sunset"], "title": "Dusk"}))
+            wait_for(lambda: tags_of(engine, "album/photo.jpg") == ["sunset"], what="the tags")
+            assert rows(engine)["album/photo.jpg"].title == "Dusk"
+
+            (album / "folder.json").write_text(json.dumps({"tags": ["trip"]}))
+            wait_for(lambda: "trip" in tags_of(engine, "album/other.jpg"), what="folder.json")
+            assert tags_of(engine, "album/photo.jpg") == ["sunset", "trip"]
+            time.sleep(DEBOUNCE_MS / 1000 * 2)  # nothing more comes
+        assert tags_of(engine, "album/sub/deeper.jpg") == []  # not its folder's
+        batches = calls.paths()
+        assert batches[0] == [str(album / "photo.jpg")]
+        assert batches[1:] == [[str(album / "photo.json")], [str(album / "folder.json")]]
+        # The sidecars' batches read them and walked nothing else.
+        assert [(r.new, r.changed, r.unchanged, r.sidecars) for r in reports[1:]] == [
+            (0, 0, 0, 1),
+            (0, 0, 0, 2),
+        ]
+    finally:
+        engine.dispose()

@@ -526,9 +526,11 @@ def test_thumbnails_land_at_requested_paths_atomically(tmp_path: Path) -> None:
     out = tmp_path / "cache" / "ab" / "cd"
     targets = [(128, out / "x" / "128.webp"), (64, out / "y" / "64.jpg")]
     thumbs = make_thumbnails(src, targets)
+    color = thumbs[0].color  # the picture's average colour, the same on every size
+    assert color is not None and color.startswith("#") and len(color) == 7
     assert thumbs == [
-        Thumb(out / "x" / "128.webp", 128, 85, (out / "x" / "128.webp").stat().st_size),
-        Thumb(out / "y" / "64.jpg", 64, 43, (out / "y" / "64.jpg").stat().st_size),
+        Thumb(out / "x" / "128.webp", 128, 85, (out / "x" / "128.webp").stat().st_size, color),
+        Thumb(out / "y" / "64.jpg", 64, 43, (out / "y" / "64.jpg").stat().st_size, color),
     ]
     every = sorted(
         p.relative_to(tmp_path / "cache").as_posix() for p in (tmp_path / "cache").rglob("*")

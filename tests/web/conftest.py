@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,3 +159,14 @@ def all_items(client: TestClient, **params: Any) -> list[dict[str, Any]]:
 def item_by_path(client: TestClient, path: str) -> dict[str, Any]:
     (item,) = [i for i in all_items(client, include_missing=True) if i["path"] == path]
     return item
+
+
+def built_asset() -> str:
+    """The name of one file the built web UI serves under /assets/ (its login page's
+    script)."""
+    import mediashelf.web
+
+    page = (Path(mediashelf.web.__file__).parent / "dist" / "login.html").read_text()
+    found = re.search(r'src="/assets/([^"]+)"', page)
+    assert found, "the web UI is not built: run make setup"
+    return found[1]

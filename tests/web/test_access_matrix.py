@@ -35,7 +35,7 @@ from mediashelf.library.clock import utcnow
 from mediashelf.web.app import create_app
 from mediashelf.web.security import CSRF_HEADER, SESSION_COOKIE, route_access
 from tests.serving import live_server
-from tests.web.conftest import prepared_library
+from tests.web.conftest import built_asset, prepared_library
 
 PASSWORD = "matrix password"
 
@@ -101,7 +101,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     # public
     ("GET", "/api/v1/health"): Case("public", fixed("/api/v1/health")),
     ("GET", "/login"): Case("public", fixed("/login")),
-    ("GET", "/static/{name:path}"): Case("public", fixed("/static/gallery.js")),
+    ("GET", "/assets/{name}"): Case("public", lambda _c: f"/assets/{built_asset()}"),
     ("GET", "/api/v1/auth/setup"): Case("public", fixed("/api/v1/auth/setup")),
     ("POST", "/api/v1/auth/setup"): Case(
         "public", fixed("/api/v1/auth/setup"), {409},
@@ -139,12 +139,28 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # read: browsing and playing
     ("GET", "/"): Case("read", fixed("/"), page=True),
+    ("GET", "/admin"): Case("admin", fixed("/admin"), page=True),
+    ("GET", "/tags"): Case("read", fixed("/tags"), page=True),
+    ("GET", "/performers"): Case("read", fixed("/performers"), page=True),
+    ("GET", "/studios"): Case("read", fixed("/studios"), page=True),
+    ("GET", "/discover"): Case("read", fixed("/discover"), page=True),
+    ("GET", "/photosets"): Case("read", fixed("/photosets"), page=True),
+    ("GET", "/photosets/{photoset_id}"): Case(
+        "read", lambda c: f"/photosets/{c.photoset}", page=True
+    ),
     ("GET", "/watch/{item_id}"): Case("read", lambda c: f"/watch/{c.video['id']}", page=True),
     ("GET", "/docs"): Case("read", fixed("/docs"), page=True),
     ("GET", "/openapi.json"): Case("read", fixed("/openapi.json")),
     ("GET", "/api/v1/items"): Case("read", fixed("/api/v1/items")),
     ("GET", "/api/v1/items/count"): Case("read", fixed("/api/v1/items/count")),
     ("GET", "/api/v1/items/{item_id}"): Case("read", lambda c: IMG.format(ctx=c)),
+    ("GET", "/api/v1/items/{item_id}/exif"): Case("read", lambda c: IMG.format(ctx=c) + "/exif"),
+    ("GET", "/api/v1/items/{item_id}/related"): Case(
+        "read", lambda c: IMG.format(ctx=c) + "/related"
+    ),
+    ("PATCH", "/api/v1/items/{item_id}"): Case(
+        "write", lambda c: IMG.format(ctx=c), body=lambda _c: {"title": "A title"}
+    ),
     ("GET", "/api/v1/items/{item_id}/original"): Case(
         "read", lambda c: IMG.format(ctx=c) + "/original"
     ),
@@ -289,6 +305,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         "write", lambda c: PS.format(ctx=c) + "/items/add",
         body=lambda c: {"items": [c.video["id"]], "position": 0},
     ),
+    ("POST", "/api/v1/photosets/{photoset_id}/items/move"): Case(  # refused: not a member
+        "write", lambda c: PS.format(ctx=c) + "/items/move", {200, 404},
+        body=lambda c: {"items": [c.image["id"]]},
+    ),
     ("POST", "/api/v1/photosets/{photoset_id}/items/remove"): Case(
         "write", lambda c: PS.format(ctx=c) + "/items/remove",
         body=lambda c: {"items": [c.video["id"]]},
@@ -386,6 +406,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/admin/queue"): Case("admin", fixed("/api/v1/admin/queue")),
     ("POST", "/api/v1/admin/pause"): Case("admin", fixed("/api/v1/admin/pause")),
     ("POST", "/api/v1/admin/resume"): Case("admin", fixed("/api/v1/admin/resume")),
+    ("GET", "/api/v1/admin/libraries"): Case("admin", fixed("/api/v1/admin/libraries")),
+    ("POST", "/api/v1/admin/libraries"): Case(  # a refused folder: nothing changes
+        "admin", fixed("/api/v1/admin/libraries"), {400}, body=lambda _c: {"path": "/etc"}
+    ),
+    ("DELETE", "/api/v1/admin/libraries"): Case(
+        "admin", fixed("/api/v1/admin/libraries?path=/no/such/root"), {404}
+    ),
     ("GET", "/api/v1/admin/settings"): Case("admin", fixed("/api/v1/admin/settings")),
     ("PATCH", "/api/v1/admin/settings"): Case(
         "admin", fixed("/api/v1/admin/settings"), body=lambda _c: {"thumbnail_quality": 80}
@@ -540,8 +567,9 @@ def test_each_caller_gets_what_the_design_says(
         assert resp.headers["www-authenticate"].startswith("Bearer")
     else:
         assert resp.status_code == 403
-    if resp.status_code in (401, 403):
-        assert resp.headers["content-type"] == "application/json"
+    if resp.status_code in (401, 403):  # a page refuses with a page, the API with JSON
+        wanted = "text/html; charset=utf-8" if case.page else "application/json"
+        assert resp.headers["content-type"] == wanted
 
 
 def test_the_matrix_covers_the_file_routes() -> None:

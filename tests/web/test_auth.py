@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from mediashelf.library.scan import scan
 from mediashelf.web.app import create_app
 from mediashelf.web.security import CSRF_COOKIE, SESSION_COOKIE
 from tests import factory
-from tests.conftest import add_key, make_settings
+from tests.conftest import add_key, make_settings, signed_in
 from tests.web.conftest import raw_request
 
 PASSWORD = "correct horse battery"
@@ -206,8 +207,9 @@ def test_pages_send_visitors_to_the_login_page(anon: TestClient) -> None:
         resp = anon.get(path, follow_redirects=False)
         assert resp.status_code == 303 and resp.headers["location"] == target
     login = anon.get("/login")
-    assert login.status_code == 200 and "login.js" in login.text
-    assert anon.get("/static/login.js").status_code == 200  # assets are public
+    assert login.status_code == 200
+    scripts = re.findall(r'src="(/assets/[^"]+\.js)"', login.text)
+    assert scripts and all(anon.get(s).status_code == 200 for s in scripts)  # assets are public
     assert anon.get("/api/v1/health").status_code == 200
     api = anon.get("/api/v1/items")
     assert api.status_code == 401 and api.headers["www-authenticate"].startswith("Bearer")
@@ -346,3 +348,55 @@ def test_bad_auth_settings_are_refused(tmp_path: Path, media: Path, db_url: str)
     ):
         with pytest.raises(SettingsError):
             load_settings(_env_file=None, **bad)
+
+
+def _every_page(
+    client: TestClient, url: str, field: str, limit: int, **extra: Any
+) -> tuple[list[int], list[int]]:
+    """Every page's size, and every id in the order listed."""
+    pages: list[int] = []
+    ids: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": limit, **extra} | ({"cursor": cursor} if cursor else {})
+        resp = client.get(url, params=params)
+        assert resp.status_code == 200, resp.text
+        pages.append(len(resp.json()[field]))
+        ids += [row["id"] for row in resp.json()[field]]
+        cursor = resp.json()["next_cursor"]
+        if cursor is None:
+            return pages, ids
+
+
+def test_users_and_keys_are_listed_a_page_at_a_time(app: FastAPI) -> None:
+    with signed_in(app) as admin:
+        for n in range(4):
+            _user(app, f"u{n}")
+            admin.post("/api/v1/apikeys", json={"name": f"k{n}", "scope": "read"})
+        for _ in range(3):
+            add_key(app, "viewer")  # someone else's keys: only with all_users
+        everyone = admin.get("/api/v1/users", params={"limit": 500}).json()
+        assert everyone["next_cursor"] is None and len(everyone["users"]) == 8
+        pages, ids = _every_page(admin, "/api/v1/users", "users", 3)
+        assert pages == [3, 3, 2]
+        assert ids == sorted(u["id"] for u in everyone["users"])  # oldest first
+
+        pages, mine = _every_page(admin, "/api/v1/apikeys", "keys", 2)
+        assert pages == [2, 2, 1]  # the key it signs in with, and 4
+        assert mine == sorted(mine, reverse=True)  # newest first
+        _, every = _every_page(admin, "/api/v1/apikeys", "keys", 4, all_users=True)
+        assert len(every) == 8 and set(mine) < set(every)
+        for bad in ("0", "-1", "x", str(2**63)):
+            resp = admin.get("/api/v1/users", params={"cursor": bad})
+            assert resp.status_code == 400 and "cursor" in resp.text
+        assert admin.get("/api/v1/apikeys", params={"limit": 501}).status_code == 400
+
+
+def test_a_page_beyond_your_role_says_so_as_a_page(app: FastAPI, anon: TestClient) -> None:
+    _user(app, "mo", "member")
+    assert _login(anon, "mo").status_code == 200
+    page = anon.get("/admin")
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "not for your account" in page.text and "content-security-policy" in page.headers
+    api = anon.get("/api/v1/admin/libraries")  # the API stays JSON
+    assert api.status_code == 403 and "admin" in api.json()["detail"]

@@ -34,11 +34,13 @@ from tests.conftest import add_key
 from tests.serving import live_server
 from tests.web.conftest import prepared_library
 
-# Routes that cannot show item data, or serve derived files by content fingerprint: a
-# fingerprint is 128 random-looking bits that only the (filtered) listings hand out.
+# Routes that cannot show item data, or serve derived files by content fingerprint (those
+# are checked on their own below: test_files_by_content_are_refused_too).
 NOT_ITEM_DATA = {
     "/api/v1/events",  # an endless stream of job and scan events
-    "/docs", "/openapi.json", "/login", "/static/{name:path}", "/", "/watch/{item_id}",
+    "/docs", "/openapi.json", "/login", "/assets/{name}",
+    "/", "/watch/{item_id}", "/admin", "/tags", "/performers", "/studios", "/discover",
+    "/photosets", "/photosets/{photoset_id}",
     "/api/v1/thumbnails/{fingerprint}/{size}",
     "/api/v1/previews/{fingerprint}/sprites/{name}",
     "/api/v1/previews/{fingerprint}/strip.jpg",
@@ -207,3 +209,38 @@ def test_lifting_the_filters_shows_them_again(tmp_path: Path) -> None:
         http.put("/api/v1/admin/content-filters", json={})
         assert http.get("/api/v1/items/count").json()["count"] == before
     app.state.engine.dispose()
+
+
+def test_files_by_content_are_refused_too(world: World) -> None:
+    """Thumbnails and previews are addressed by content, not item: refused to viewers
+    when every item with that content is hidden (the thumbnail fast path included), and
+    still served to admins."""
+    photo, video = world.hidden["fingerprint"], world.hidden_video["fingerprint"]
+    files = [f"/api/v1/thumbnails/{photo}/{size}" for size in ("small", "medium", "large")]
+    files += [f"/api/v1/thumbnails/{video}/small", f"/api/v1/previews/{video}/strip.jpg",
+              f"/api/v1/previews/{video}/sprites/sprites.vtt"]  # fmt: skip
+    teasers = [p for p in _get_routes(world.app) if p.endswith("teaser-{size}.mp4")]
+    assert teasers  # the route this test reaches below
+    files.append(f"/api/v1/previews/{video}/teaser-small.mp4")
+    with httpx.Client(base_url=world.url) as http:
+        for url in files:
+            admin = http.get(url, headers={"x-api-key": world.admin})
+            assert admin.status_code == 200, (url, admin.status_code)
+            for headers in (
+                {"x-api-key": world.viewer},
+                {"x-api-key": world.viewer, "if-none-match": "x"},
+            ):
+                viewer = http.get(url, headers=headers)
+                assert viewer.status_code == 404, (url, headers, viewer.status_code)
+        # Lift the filters: the viewer sees them again (the filters' API refreshes at once).
+        put = http.put("/api/v1/admin/content-filters", json={}, headers={"x-api-key": world.admin})
+        assert put.status_code == 200
+        try:
+            for url in files:
+                assert http.get(url, headers={"x-api-key": world.viewer}).status_code == 200, url
+        finally:
+            restore = {"tags": [world.fill["tag_id"]], "performers": [world.fill["performer_id"]]}
+            again = http.put(
+                "/api/v1/admin/content-filters", json=restore, headers={"x-api-key": world.admin}
+            )
+            assert again.status_code == 200, again.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from mediashelf import __version__
 from mediashelf.config import Settings
 from mediashelf.library.scan import scan
 from tests import factory
+from tests.conftest import signed_in
 from tests.web.conftest import all_items, item_by_path, scanned_library
 
 SHOT = datetime(2020, 5, 1, 12, 0, 0)  # EXIF date shared by several photos
@@ -311,6 +313,184 @@ def test_missing_items_are_hidden_unless_asked_for(
     assert client.get(f"/api/v1/items/{gone['id']}").json()["status"] == "missing"
     assert error(client.get(gone["original"]), 404) == "file not found"
     assert error(client.get("/media/gone.jpg"), 404) == "file not found"
+
+
+def test_favorite_rating_date_and_orientation_filters(
+    client: TestClient, engine: Engine, settings: Settings, media: Path
+) -> None:
+    """Each filter alone and combined, on the list and the count alike."""
+    day = datetime(2023, 5, 17, 12, 0)
+    factory.jpeg(media / "wide.jpg", (64, 48), taken_at=day, seed=1)
+    factory.jpeg(media / "tall.jpg", (48, 64), taken_at=day.replace(day=18, hour=0), seed=2)
+    factory.jpeg(media / "even.jpg", (50, 50), taken_at=datetime(2024, 1, 1, 8), seed=3)
+    factory.jpeg(media / "old.jpg", (64, 48), taken_at=datetime(2001, 1, 1), seed=4)
+    scan(engine, settings)
+    ids = {path: item_by_path(client, path)["id"] for path in ("wide.jpg", "tall.jpg", "even.jpg")}
+    assert client.put(f"/api/v1/items/{ids['wide.jpg']}/rating", json={"value": 100}).is_success
+    assert client.put(f"/api/v1/items/{ids['tall.jpg']}/rating", json={"value": 60}).is_success
+    assert client.put(f"/api/v1/items/{ids['even.jpg']}/favorite").is_success
+
+    def both(**params: Any) -> set[str]:
+        listed = {i["path"] for i in all_items(client, **params)}
+        counted = client.get("/api/v1/items/count", params=params)
+        assert counted.status_code == 200 and counted.json()["count"] == len(listed), params
+        return listed
+
+    assert both(orientation="landscape") == {"wide.jpg", "old.jpg"}
+    assert both(orientation="portrait") == {"tall.jpg"}
+    assert both(orientation="square") == {"even.jpg"}
+    assert both(rating_min=3) == {"wide.jpg", "tall.jpg"}
+    assert both(rating_min=4) == {"wide.jpg"}
+    assert both(favorite=True) == {"even.jpg"}
+    assert both(date_from="2023-05-17", date_to="2023-05-18") == {"wide.jpg", "tall.jpg"}
+    assert both(date_to="2023-05-17") == {"wide.jpg", "old.jpg"}  # the whole day
+    assert both(date_from="2023-05-17T13:00:00") == {"tall.jpg", "even.jpg"}
+    assert both(date_from="2023-01-01", orientation="landscape") == {"wide.jpg"}
+    assert both(rating_min=1, favorite=True) == set()
+    for bad in (
+        {"orientation": "diagonal"},
+        {"rating_min": 0},
+        {"rating_min": 6},
+        {"date_from": "yesterday"},
+        {"date_to": "2023-02-30"},
+        {"date_from": "2023-05-17T13:00:00+02:00"},
+    ):
+        for url in ("/api/v1/items", "/api/v1/items/count"):
+            resp = client.get(url, params=bad)
+            assert resp.status_code == 400 and resp.json()["detail"], (url, bad)
+    # Someone else's favorites and ratings are theirs: a viewer has none of them.
+    with signed_in(client.app, "viewer") as viewer:  # type: ignore[arg-type]
+        assert viewer.get("/api/v1/items/count", params={"favorite": True}).json()["count"] == 0
+        assert viewer.get("/api/v1/items/count", params={"rating_min": 1}).json()["count"] == 0
+
+
+# -- title and source URL (PATCH) ---------------------------------------------------
+
+
+@pytest.fixture
+def photo(client: TestClient, engine: Engine, settings: Settings, media: Path) -> int:
+    factory.jpeg(media / "trip" / "a.jpg", seed=1)
+    scan(engine, settings)
+    item_id: int = item_by_path(client, "trip/a.jpg")["id"]
+    return item_id
+
+
+def patch(client: TestClient, item_id: int, body: Any) -> Any:
+    return client.patch(f"/api/v1/items/{item_id}", json=body)
+
+
+def test_patch_sets_and_clears_the_title_and_source_url(client: TestClient, photo: int) -> None:
+    item = client.get(f"/api/v1/items/{photo}").json()
+    assert (item["title"], item["source_url"]) == (None, None)
+
+    resp = patch(client, photo, {"title": "  Sunset at the lake  "})
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["title"], resp.json()["source_url"]) == ("Sunset at the lake", None)
+    assert resp.json() == client.get(f"/api/v1/items/{photo}").json()  # the item's JSON
+
+    url = "https://example.com/photos/1?from=feed#top"
+    changed = patch(client, photo, {"source_url": url}).json()  # only what is given
+    assert (changed["title"], changed["source_url"]) == ("Sunset at the lake", url)
+    assert patch(client, photo, {}).json() == changed  # nothing given: nothing changes
+    listed = item_by_path(client, "trip/a.jpg")
+    assert (listed["title"], listed["source_url"]) == ("Sunset at the lake", url)
+    assert listed["name"] == "a.jpg"  # the file's name stays what it is
+
+    cleared = patch(client, photo, {"title": "", "source_url": None}).json()
+    assert (cleared["title"], cleared["source_url"]) == (None, None)
+    patch(client, photo, {"title": "Again"})
+    assert patch(client, photo, {"title": None}).json()["title"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"source_url": "javascript:alert(document.cookie)"}, "not an http:// or https:// URL"),
+        ({"source_url": "JAVASCRIPT:alert(1)//https://example.com"}, "not an http"),
+        ({"source_url": "data:text/html,<script>alert(1)</script>"}, "not an http"),
+        ({"source_url": "ftp://example.com/a.jpg"}, "not an http"),
+        ({"source_url": "https://"}, "with a host"),
+        ({"source_url": "/relative/path"}, "not an http"),
+        ({"source_url": "https://example.com/a b"}, "without spaces"),
+        ({"source_url": ""}, "null to clear it"),
+        ({"source_url": "https://example.com/" + "a" * 2000}, "at most 2000 characters"),
+        ({"source_url": 5}, "string"),
+        ({"title": "x" * 501}, "at most 500 characters"),
+        ({"title": "two\nlines"}, "control character"),
+        ({"title": "bell\x07"}, "control character"),
+        ({"title": "a\x00b"}, "NUL"),
+        ({"title": ["a"]}, "string"),
+        ({"name": "renamed.jpg"}, "Extra inputs are not permitted"),
+        ({"title": "ok", "status": "missing"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_patch_refuses_what_is_not_a_title_or_an_http_url(
+    client: TestClient, photo: int, body: dict[str, Any], message: str
+) -> None:
+    patch(client, photo, {"title": "Kept", "source_url": "https://example.com/kept"})
+
+    detail = error(patch(client, photo, body), 422)
+
+    assert message in json.dumps(detail), detail
+    item = client.get(f"/api/v1/items/{photo}").json()
+    assert (item["title"], item["source_url"]) == ("Kept", "https://example.com/kept")
+
+
+def test_patch_an_unknown_item_or_as_a_viewer(client: TestClient, photo: int) -> None:
+    assert error(patch(client, 999_999, {"title": "x"}), 404) == "item not found"
+    assert patch(client, 2**63, {"title": "x"}).status_code == 422
+    with signed_in(client.app, "viewer") as viewer:  # type: ignore[arg-type]
+        assert viewer.get(f"/api/v1/items/{photo}").status_code == 200
+        assert error(patch(viewer, photo, {"title": "Mine"}), 403)
+    with signed_in(client.app, "member") as member:  # type: ignore[arg-type]
+        assert patch(member, photo, {"title": "Ours"}).json()["title"] == "Ours"
+    assert client.get(f"/api/v1/items/{photo}").json()["title"] == "Ours"
+
+
+def test_the_title_and_url_stay_when_the_file_moves(
+    client: TestClient, photo: int, engine: Engine, settings: Settings, media: Path
+) -> None:
+    url = "https://example.com/a"
+    patch(client, photo, {"title": "Lake", "source_url": url})
+    (media / "2026").mkdir()
+    shutil.move(media / "trip" / "a.jpg", media / "2026" / "renamed.jpg")
+    # A sidecar at the new place fills only what is empty: it never undoes an edit.
+    (media / "2026" / "renamed.json").write_text('{"title": "From the file", "tags": ["x"]}')
+
+    report = scan(engine, settings)
+
+    assert (report.moved, report.errors) == (1, [])
+    moved = client.get(f"/api/v1/items/{photo}").json()
+    assert (moved["id"], moved["path"]) == (photo, "2026/renamed.jpg")
+    assert (moved["title"], moved["source_url"]) == ("Lake", url)
+    assert moved["tags"] == [{"id": moved["tags"][0]["id"], "name": "x"}]
+
+
+def test_exif_of_a_photo_and_of_a_video(
+    client: TestClient, engine: Engine, settings: Settings, media: Path
+) -> None:
+    from PIL import Image
+    from PIL.ExifTags import IFD, Base
+
+    exif = Image.Exif()
+    exif[Base.Make], exif[Base.Model] = "Fujifilm", "X-T4"
+    exif.get_ifd(IFD.Exif)[Base.ISOSpeedRatings] = 800
+    Image.new("RGB", (64, 48), (1, 2, 3)).save(media / "cam.jpg", exif=exif)
+    factory.jpeg(media / "plain.jpg", seed=2)
+    factory.video(media / "clip.mp4", seconds=0.3)
+    scan(engine, settings)
+    ids = {p: item_by_path(client, p)["id"] for p in ("cam.jpg", "plain.jpg", "clip.mp4")}
+    cam = client.get(f"/api/v1/items/{ids['cam.jpg']}/exif")
+    assert cam.status_code == 200, cam.text
+    assert cam.json() == {
+        "item_id": ids["cam.jpg"],
+        "exif": {"camera": {"make": "Fujifilm", "model": "X-T4"}, "exposure": {"iso": 800}},
+    }
+    assert client.get(f"/api/v1/items/{ids['plain.jpg']}/exif").json()["exif"] == {}
+    assert client.get(f"/api/v1/items/{ids['clip.mp4']}/exif").json()["exif"] == {}
+    assert error(client.get("/api/v1/items/999999/exif"), 404) == "item not found"
+    (media / "cam.jpg").unlink()  # gone since the scan: the file is not there
+    assert error(client.get(f"/api/v1/items/{ids['cam.jpg']}/exif"), 404) == "file not found"
 
 
 # -- the rest of the app --------------------------------------------------------------

@@ -225,6 +225,56 @@ def test_replace_add_and_remove_keep_positions_dense(lib: Lib) -> None:
     assert _positions(lib, set_id) == []
 
 
+def _stored_order(lib: Lib, set_id: int) -> list[int]:
+    """Every item of the set in order, those no page shows included."""
+    with lib.app.state.sessions() as db:
+        query = (
+            select(PhotosetItem.item_id)
+            .where(PhotosetItem.photoset_id == set_id)
+            .order_by(PhotosetItem.position)
+        )
+        return list(db.scalars(query))
+
+
+def test_move_keeps_what_no_page_shows(lib: Lib) -> None:
+    """A reorder from a page must not drop items the page could not see: a missing file,
+    an item a content filter hides."""
+    a, b, c, d, e = (lib.id(n) for n in ("a.jpg", "b.jpg", "c.jpg", "d.jpg", "top.jpg"))
+    set_id = _make(lib.client, name="Move", items=[a, b, c, d, e])["id"]
+    move = f"{URL}/{set_id}/items/move"
+    _ok(lib.client.post(move, json={"items": [e], "before": a}))
+    assert _order(lib.client, set_id) == [e, a, b, c, d] and _positions(lib, set_id) == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+    _ok(lib.client.post(move, json={"items": [a, e]}))  # to the end, in the order given
+    assert _order(lib.client, set_id) == [b, c, d, a, e]
+
+    # c's file goes; b is hidden by a content filter: the page shows d, a, e.
+    (lib.settings.media_dir[0] / "2024" / "summer" / "beach" / "c.jpg").unlink()
+    _rescan(lib)
+    _ok(lib.client.post("/api/v1/tags/attach", json={"tags": ["hide-me"], "items": [b]}))
+    (tag,) = _ok(lib.client.get("/api/v1/tags", params={"q": "hide-me"}))["tags"]
+    _ok(lib.client.put("/api/v1/admin/content-filters", json={"tags": [tag["id"]]}))
+    assert _order(lib.client, set_id) == [d, a, e]
+    _ok(lib.client.post(move, json={"items": [e], "before": d}))  # the page's drag
+    assert _order(lib.client, set_id) == [e, d, a]
+    assert _stored_order(lib, set_id) == [b, c, e, d, a]  # b and c kept, in their places
+
+    for body, status in (
+        ({"items": [lib.id("IMG_2.jpg")]}, 404),  # not in the set
+        ({"items": [a], "before": lib.id("IMG_2.jpg")}, 404),
+        ({"items": [a], "before": a}, 422),
+        ({"items": []}, 422),
+    ):
+        assert lib.client.post(move, json=body).status_code == status, body
+    assert lib.client.post(f"{URL}/999999/items/move", json={"items": [a]}).status_code == 404
+    assert _stored_order(lib, set_id) == [b, c, e, d, a]
+
+
 def test_positions_with_gaps_are_renumbered_by_the_next_change(lib: Lib) -> None:
     """Rows written by something else (a restore, say) with gaps: an add still lands at
     the index asked for, and the positions come out dense."""

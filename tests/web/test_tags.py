@@ -375,6 +375,27 @@ def test_list_sorts_and_pages(lib: Lib) -> None:
             assert paged == whole, (sort, limit)
 
 
+def test_list_covers_are_the_newest_visible_item(lib: Lib) -> None:
+    c = lib.client
+    a, b, cc = lib.ids["trip/a.jpg"], lib.ids["trip/b.jpg"], lib.ids["home/c.jpg"]
+    new_tag(c, "empty")
+    ok(c.post("/api/v1/tags/attach", json={"tags": ["both"], "items": [a, cc]}))
+    ok(c.post("/api/v1/tags/attach", json={"tags": ["hidden"], "items": [b]}))
+    hidden = ok(c.get("/api/v1/tags", params={"q": "hidden"}))["tags"][0]["id"]
+    ok(c.put("/api/v1/admin/content-filters", json={"tags": [hidden]}))
+    tags = {t["name"]: t for t in ok(c.get("/api/v1/tags"))["tags"]}
+    assert tags["empty"]["cover"] is None
+    assert tags["hidden"]["cover"] is None  # its only item is hidden: no picture of it
+    cover = tags["both"]["cover"]
+    assert cover["id"] == max(a, cc)  # the one added last
+    item = ok(c.get(f"/api/v1/items/{cover['id']}"))
+    assert cover["thumbnails"] == item["thumbnails"] and cover["width"] == item["width"]
+    ok(c.post("/api/v1/performers", json={"name": "Ann"}), 201)
+    ok(c.post("/api/v1/performers/attach", json={"performers": ["Ann"], "items": [a]}))
+    (ann,) = ok(c.get("/api/v1/performers"))["performers"]
+    assert ann["cover"]["id"] == a
+
+
 def test_list_search_and_category(lib: Lib) -> None:
     c = lib.client
     new_tag(c, "Paris", category="place", aliases=["City of Light"])

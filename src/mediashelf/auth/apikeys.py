@@ -58,11 +58,16 @@ def create(
     return key, secret
 
 
-def listing(db: Session, user_id: int | None = None) -> list[ApiKey]:
-    """Keys, newest first: one user's, or everyone's."""
-    query = select(ApiKey).order_by(ApiKey.id.desc())
+def listing(
+    db: Session, user_id: int | None = None, *, before: int | None = None, limit: int | None = None
+) -> list[ApiKey]:
+    """Keys, newest first: one user's, or everyone's; with `before`, those older than
+    that key id; at most `limit`."""
+    query = select(ApiKey).order_by(ApiKey.id.desc()).limit(limit)
     if user_id is not None:
         query = query.where(ApiKey.user_id == user_id)
+    if before is not None:
+        query = query.where(ApiKey.id < before)
     return list(db.scalars(query))
 
 

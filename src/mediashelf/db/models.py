@@ -70,6 +70,9 @@ class Item(Base):
     full_hash: Mapped[str | None] = mapped_column(String(32))
     width: Mapped[int | None] = mapped_column(Integer)  # as displayed (EXIF rotation applied)
     height: Mapped[int | None] = mapped_column(Integer)
+    color: Mapped[str | None] = mapped_column(String(7))  # "#rrggbb", set with thumbnails
+    title: Mapped[str | None] = mapped_column(Text)  # shown instead of the name; people's
+    source_url: Mapped[str | None] = mapped_column(Text)  # http(s): where it came from
     taken_at: Mapped[datetime | None] = mapped_column(DateTime)  # EXIF, camera local time
     date: Mapped[datetime] = mapped_column(DateTime)  # taken_at, else mtime (UTC)
     duration: Mapped[float | None] = mapped_column(Float)

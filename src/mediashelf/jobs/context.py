@@ -30,7 +30,8 @@ class JobContext:
         self.jobs = jobs
         self.job = job
         self.worker = worker
-        self.settings = jobs.live.get()
+        # A scan reads the settings afresh: a root added a moment ago must be in them.
+        self.settings = jobs.live.refresh() if job.kind == "scan" else jobs.live.get()
         self.engine = jobs.engine
         self.params: dict[str, Any] = json.loads(job.params or "{}")
         self.cancelled = threading.Event()

@@ -48,10 +48,17 @@ def make_huey(settings: Settings, name: str = "mediashelf") -> Huey:
 class Jobs:
     """Submit jobs and run them: the one door to background work for web, CLI and workers."""
 
-    def __init__(self, settings: Settings, engine: Engine, name: str = "mediashelf") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        name: str = "mediashelf",
+        live: LiveSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
-        self.live = LiveSettings(engine, settings)  # with changes made through the API
+        # The settings with changes made through the API (the web app shares its own).
+        self.live = live or LiveSettings(engine, settings)
         self.huey = make_huey(settings, name)
         self._task = self.huey.task(name="mediashelf.run_job")(self._execute)
         self.huey.on_startup("mediashelf.fork")(self._after_fork)

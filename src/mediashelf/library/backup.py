@@ -2,8 +2,9 @@
 
 The document (format "mediashelf-backup", version 1) holds users (never their
 password hashes, sessions or keys), the tunable settings, tags, performers,
-studios, photosets, item tags/performers/studios, ratings, views, favorites,
-captions (every version), crops and content filters. Items are never named by
+studios, photosets, item details (title and source URL, for the items that have
+one), item tags/performers/studios, ratings, views, favorites, captions (every
+version), crops and content filters. Items are never named by
 their database id: `items` lists each file the data touches by content
 fingerprint, full hash, root and path, and every other section refers to an
 item by its index in that list. Tags, performers and studios are referred to by
@@ -151,6 +152,14 @@ def _export(conn: Connection) -> dict[str, Any]:
         for p in conn.execute(select(Performer).order_by(Performer.key))
     ]
     doc["photosets"] = _photosets(conn, tags, performers, studios)
+    doc["item_details"] = [
+        {"item": i, "title": title, "source_url": url}
+        for i, title, url in conn.execute(
+            select(Item.id, Item.title, Item.source_url).where(
+                or_(Item.title.is_not(None), Item.source_url.is_not(None))
+            )
+        )
+    ]
     doc["item_tags"] = [
         {"item": i, "tag": tags[t]} for i, t in rows(ItemTag.item_id, ItemTag.tag_id)
     ]
@@ -269,7 +278,15 @@ def _photosets(
 def _index_items(conn: Connection, doc: dict[str, Any]) -> None:
     """Replace item ids by indexes into `doc["items"]` (sorted by root and path), and
     sort each section by its natural key so two exports of one state are equal."""
-    per_item = ("item_tags", "item_performers", "item_studios", "ratings", "views", "favorites")
+    per_item = (
+        "item_details",
+        "item_tags",
+        "item_performers",
+        "item_studios",
+        "ratings",
+        "views",
+        "favorites",
+    )
     sections = [*per_item, "captions", "crops", "studios", "performers", "photosets"]
     ids: set[int] = set()
     for name in sections:
@@ -367,7 +384,9 @@ def load(path: Path) -> dict[str, Any]:
 
 def _has_data(conn: Connection) -> bool:
     columns = (User.id, Tag.id, Photoset.id, Rating.item_id, Favorite.item_id, View.item_id)
-    return bool(conn.execute(select(or_(*(select(c).exists() for c in columns)))).scalar())
+    titled = select(Item.id).where(or_(Item.title.is_not(None), Item.source_url.is_not(None)))
+    found = (*(select(c).exists() for c in columns), titled.exists())
+    return bool(conn.execute(select(or_(*found))).scalar())
 
 
 def due(engine: Engine, settings: Settings) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from mediashelf.config import ROLES
+from mediashelf.library.sidecars import clean_title, clean_url
 
 FORMAT = "mediashelf-backup"
 VERSION = 1
@@ -87,6 +88,22 @@ def _any(value: Any, _: _Doc) -> bool:
     return True
 
 
+def _title(value: Any, _: _Doc) -> bool:
+    """A title as the app stores one (stripped, not empty, one line, not too long)."""
+    try:
+        return isinstance(value, str) and clean_title(value) == value
+    except ValueError:
+        return False
+
+
+def _url(value: Any, _: _Doc) -> bool:
+    """An http(s) URL as the app stores one: never `javascript:`, which the UI would link."""
+    try:
+        return isinstance(value, str) and clean_url(value) == value
+    except ValueError:
+        return False
+
+
 def _between(low: int, high: int | None) -> Check:
     return lambda v, doc: _int(v, doc) and v >= low and (high is None or v <= high)
 
@@ -96,6 +113,7 @@ def _one_of(*values: str) -> Check:
 
 
 TEXT, TEXT0 = _text, _optional(_text)
+TITLE0, URL0 = _optional(_title), _optional(_url)
 INT0 = _optional(_int)
 NUM, NUM0 = _num, _optional(_num)
 TIME, TIME0 = _time, _optional(_time)
@@ -141,6 +159,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "created_at": TIME,
         "updated_at": TIME,
     },
+    "item_details": {"item": ITEM, "title": TITLE0, "source_url": URL0},
     "item_tags": {"item": ITEM, "tag": TAG},
     "item_performers": {"item": ITEM, "performer": PERFORMER},
     "item_studios": {"item": ITEM, "studio": STUDIO},
@@ -189,6 +208,8 @@ OPTIONAL: dict[Check, Any] = {
     INT0: None,
     NUM0: None,
     TIME0: None,
+    TITLE0: None,
+    URL0: None,
     ITEM0: None,
     STUDIO0: None,
     NAMES: [],

@@ -34,7 +34,6 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
-    exists,
     func,
     literal,
     or_,
@@ -738,29 +737,3 @@ def listing(
 
 
 # -- filters on items ----------------------------------------------------------------------
-
-
-def item_filters(
-    *,
-    tags: Sequence[int] = (),
-    performers: Sequence[int] = (),
-    studios: Sequence[int] = (),
-    untagged: bool = False,
-) -> list[ColumnElement[bool]]:
-    """Conditions on items: every one of `tags`, every one of `performers` (each a
-    semi-join on its link table's key), any of `studios` (an item has one), no tag."""
-    out: list[ColumnElement[bool]] = []
-    for tag_id in dict.fromkeys(tags):
-        out.append(Item.id.in_(select(ItemTag.item_id).where(ItemTag.tag_id == tag_id)))
-    for performer_id in dict.fromkeys(performers):
-        out.append(
-            Item.id.in_(
-                select(ItemPerformer.item_id).where(ItemPerformer.performer_id == performer_id)
-            )
-        )
-    if studios:
-        wanted = list(dict.fromkeys(studios))
-        out.append(Item.id.in_(select(ItemStudio.item_id).where(ItemStudio.studio_id.in_(wanted))))
-    if untagged:
-        out.append(~exists().where(ItemTag.item_id == Item.id))
-    return out

@@ -17,6 +17,9 @@ nothing the second time. Merge rules, where the database already holds data:
 - photosets: by name and creation time. The newer version (`updated_at`) wins
   as a whole: its facts, its items and their order. Tags and performers are
   unioned.
+- item titles and source URLs: fill only. The backup's value fills an item's
+  empty (NULL) title or URL; a value already here (set in the app, or by a
+  sidecar) stays, as a sidecar never replaces one either.
 - ratings and crops: the newer `updated_at` wins. Views: the larger count, the
   later `last_viewed_at` (with its position). Favorites, item tags, performers,
   captions (by item, time and text) and content filters: unioned. An item's
@@ -105,6 +108,7 @@ class _Merge(RowMerge):
             self.ids[kind] = self._named(kind, model)
         self._studio_parents()
         self._photosets()
+        self._details()
         self._links("item_tags", ItemTag, "tag")
         self._links("item_performers", ItemPerformer, "performer")
         self._item_studios()

@@ -1,7 +1,8 @@
 """Restore, row by row: what hangs off items (library/restore.py runs it).
 
-Tags, performers and studios of items, ratings, views, favorites, captions,
-crops and content filters, merged by the rules in restore.py's docstring.
+Items' titles and source URLs, their tags, performers and studios, ratings,
+views, favorites, captions, crops and content filters, merged by the rules in
+restore.py's docstring.
 `RowMerge` holds what the whole restore shares: the session, the document,
 the report, and the ids the backup's items, users and names have here.
 """
@@ -21,6 +22,7 @@ from mediashelf.db.models import (
     ContentFilter,
     Crop,
     Favorite,
+    Item,
     ItemPerformer,
     ItemStudio,
     ItemTag,
@@ -74,6 +76,33 @@ class RowMerge:
             self.report.added[section] += 1
         elif changed:
             self.report.updated[section] += 1
+
+    def _details(self) -> None:
+        """Titles and source URLs: the backup's fill an item's empty (NULL) ones; one
+        here stays, as a sidecar never replaces one either. Several entries for one
+        item: the first that gives a value fills it."""
+        wanted: dict[int, dict[str, str]] = {}
+        for entry in self.doc["item_details"]:
+            item = self._item(entry["item"])
+            if item is None:
+                self.report.skipped["item_details"] += 1
+                continue
+            values = wanted.setdefault(item, {})
+            for name in ("title", "source_url"):
+                if entry[name] is not None:
+                    values.setdefault(name, entry[name])
+        ids = sorted(wanted)
+        for start in range(0, len(ids), 500):
+            query = select(Item).where(Item.id.in_(ids[start : start + 500]))
+            for row in self.db.scalars(query):
+                empty = row.title is None and row.source_url is None
+                filled = False
+                for name, value in wanted[row.id].items():
+                    if getattr(row, name) is None:
+                        setattr(row, name, value)
+                        filled = True
+                if filled:
+                    self._count("item_details", empty, True)
 
     def _links(self, section: str, model: type[ItemTag] | type[ItemPerformer], kind: str) -> None:
         column = getattr(model, f"{kind}_id")

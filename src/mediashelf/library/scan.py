@@ -41,7 +41,8 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Engine, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item, Root
@@ -576,6 +577,28 @@ def _write_batch(
             report.touched.extend(ids)
             written.extend((row[0], row[1]) for row in rows)
         notes.store(conn, written, metadata)  # the sidecars' metadata, in the same transaction
+        _share_colors(conn, [item_id for item_id, _ in written])
+
+
+def _share_colors(conn: Connection, ids: list[int]) -> None:
+    """A copy of a known picture takes its placeholder colour (no thumbnail job runs for
+    it: the thumbnails exist, keyed by content)."""
+    if not ids:
+        return
+    twin = aliased(Item)
+    known = (
+        select(twin.color)
+        .where(twin.fingerprint == Item.fingerprint, twin.color.is_not(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    for start in range(0, len(ids), 500):
+        conn.execute(
+            update(Item)
+            .where(Item.id.in_(ids[start : start + 500]), Item.color.is_(None))
+            .where(Item.fingerprint.is_not(None))
+            .values(color=known)
+        )
 
 
 def _row_values(found: FoundFile, cols: dict[str, Any], now: datetime) -> dict[str, Any]:

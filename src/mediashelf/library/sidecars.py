@@ -4,8 +4,8 @@ Which files (`find`), for a media file `IMG_1.jpg`, weakest first (a later one's
 values win; tags and performers add up):
 
 - `folder.json` in the same folder: applies to every file in it (not to subfolders),
-  except its title and description, which describe the folder and do not become every
-  file's caption;
+  except its title, description and url, which describe the folder and do not become
+  every file's title, caption and source URL;
 - `IMG_1.txt`, `IMG_1.jpg.txt`: plain UTF-8 text, the description;
 - `IMG_1.json`;
 - `IMG_1.jpg.json` and Google Takeout's names: `IMG_1.jpg.supplemental-metadata.json`,
@@ -20,11 +20,15 @@ What they hold (`read`):
   names, or one comma-separated string), `studio`, `date` (ISO 8601, a year or a month
   alone, EXIF's `2020:01:02 03:04:05`, or epoch seconds; an offset is converted to UTC,
   a time without one is kept as it is, like an EXIF time), `url` and `rating` (1-5
-  stars, 0-100, "80%" or "4/5"; 0 is no rating). Other keys are ignored; a known key
-  of the wrong type makes the sidecar malformed. A file of Google Takeout (it has
-  `photoTakenTime` or `creationTime`) gives `photoTakenTime.timestamp` (UTC),
-  `description`, and the names in `people` as performers; its `title` is the file name
-  and is ignored.
+  stars, 0-100, "80%" or "4/5"; 0 is no rating). The title is one line: runs of
+  whitespace become one space, at most 500 characters, no control characters. The url
+  is an http:// or https:// URL with a host, at most 2,000 characters, no spaces or
+  control characters: the web UI shows it as a link, so any other scheme
+  (`javascript:`, `data:`, `file:`) is refused. Other keys are ignored; a known key
+  of the wrong type or value makes the sidecar malformed. A file of Google Takeout (it
+  has `photoTakenTime` or `creationTime`) gives `photoTakenTime.timestamp` (UTC),
+  `description`, the names in `people` as performers and `url` (the photo's page on
+  Google Photos); its `title` is the file name and is ignored.
 - Text: the description. Nothing else is read from a `.txt`.
 
 A sidecar larger than 1 MiB, not UTF-8, or malformed is reported (the scan's `errors`,
@@ -37,18 +41,23 @@ What is stored (`apply`):
 - tags, performers and the studio, found by name or alias (folded) or made
   (library/names.py); links are added, never removed (a name gone from a sidecar stays
   linked, as a tag added in the app does). The studio replaces the item's studio.
-- the caption: the description, else the title (there is no title column; a title that
-  is just the file's name is ignored). A new caption version with source `sidecar` is
-  written when the text differs from the current caption and from the last one a
-  sidecar wrote: a caption edited in the app is not undone by reading an unchanged
-  sidecar again, and an edited sidecar wins.
+- the title and the url (`items.title`, `items.source_url`): a sidecar fills them
+  where they are empty (NULL) and never replaces one, whether it was set in the app
+  or by an earlier sidecar: a user's edit is never lost. So an edited sidecar's new
+  title does not replace the stored one; clearing the title in the app lets the next
+  reading of the sidecar fill it again. A title that is just the file's name (with
+  or without its extension, in any case) is ignored.
+- the caption: the description only (a title is not a caption; before titles had a
+  column, a sidecar's title became the caption when it had no description). A new
+  caption version with source `sidecar` is written when the text differs from the
+  current caption and from the last one a sidecar wrote: a caption edited in the app
+  is not undone by reading an unchanged sidecar again, and an edited sidecar wins.
 - the date: `items.date`, when the file has no EXIF date (`taken_at` is null): EXIF
   always wins. `taken_at` itself stays the camera's.
 - the rating: a sidecar's rating belongs to nobody in particular; it is stored as the
   first admin's (the enabled admin with the lowest id), only when that admin has not
   rated the item (a rating given in the app is never overwritten), and skipped when
   there is no admin.
-- the url: there is no column for it; it is read and checked, not stored.
 
 When (the scanner, `Pass`): a file's sidecars are read when the file is new, changed or
 moved (in the same transaction as its row), and when one of its sidecars changed since
@@ -61,7 +70,14 @@ settings table, less ten minutes for clocks that disagree) are looked at, so an 
 library costs no reads and no queries per file (a sidecar changed within a tick, 50 ms,
 of its item's write may be read once more). The first complete walk of a root that
 has sidecars and no such row reads them all once (a library scanned before sidecars
-were read).
+were read). Titles and urls of sidecars read before they were stored (before migration
+0008) land when the sidecar or its file next changes: reading every sidecar again would
+also bring back tags and studios removed in the app since.
+
+The folder watcher (library/watch.py) passes a created or changed sidecar on as a path
+to scan, when `owned` finds a media file it belongs to next to it; the scan of that
+path is this pass: its folder's items whose sidecars changed since their rows were
+written are read (the media files themselves are not walked again).
 """
 
 from __future__ import annotations
@@ -71,18 +87,22 @@ import math
 import os
 import re
 import stat as stat_mod
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Text,
     and_,
     bindparam,
+    func,
     insert,
     or_,
     select,
@@ -101,6 +121,8 @@ EXTS = frozenset({".json", ".txt"})
 FOLDER = "folder.json"
 MAX_BYTES = 1 << 20  # larger sidecars are refused unread
 MAX_TEXT = 20_000  # as a caption written through the API
+MAX_TITLE = 500  # as a title written through the API
+MAX_URL = 2000  # as a source URL written through the API (and a photoset's)
 MAX_NAMES = 500  # tags or performers in one sidecar
 SUPPLEMENTAL = ".supplemental-metadata"
 TAKEOUT_CUT = 42  # the shortest cut of a long name that still counts as its JSON's
@@ -131,11 +153,13 @@ class Sidecar:
     url: str | None = None
     rating: int | None = None  # 1-100; None: not rated
 
-    def caption(self, file_name: str | None = None) -> str | None:
-        """The text to store as the caption: the description, else the title unless it
-        is only the file's name."""
-        if self.description:
-            return self.description
+    def caption(self) -> str | None:
+        """The text to store as the caption: the description (a title is not one)."""
+        return self.description
+
+    def own_title(self, file_name: str | None = None) -> str | None:
+        """The title to store: None when it is only the file's name (with or without
+        its extension)."""
         if self.title and file_name:
             own = {file_name.casefold(), file_name.rpartition(".")[0].casefold()}
             if self.title.casefold() in own:
@@ -187,6 +211,51 @@ def candidates(name: str) -> list[str]:
         for end in range(len(full), min(len(base), TAKEOUT_CUT) - 1, -1):
             out.append(f"{full[:end]}{number}.json")
     return list(dict.fromkeys(out))
+
+
+def owned(names_: Iterable[str], media: Iterable[str]) -> list[str]:
+    """Those of `names_` (file names in one folder) that are sidecars of one of `media`
+    (the media files' names in that folder): `folder.json` when there is any. For the
+    watcher, which must tell a photo's `IMG_1.json` from an unrelated `notes.txt` at
+    little cost: each name costs a few dictionary look-ups, not a pass over every
+    candidate name of every file in the folder."""
+    by_core: dict[str, list[str]] = {}
+    for name in media:
+        by_core.setdefault(_core(name), []).append(name)
+    if not by_core:
+        return []
+    made: dict[str, set[str]] = {}  # media name → its candidates, made when first needed
+
+    def belongs(key: str, file: str) -> bool:
+        if file not in made:
+            made[file] = set(candidates(file))
+        return key in made[file]
+
+    out = []
+    for name in names_:
+        dot = name.rfind(".")
+        key = name[:dot] + name[dot:].lower() if dot > 0 else name
+        if key == FOLDER or any(
+            belongs(key, file)
+            for end in range(len(key), -1, -1)
+            for file in by_core.get(key[:end], ())
+        ):
+            out.append(name)
+    return out
+
+
+def _core(name: str) -> str:
+    """What every sidecar name of the media file `name` (but `folder.json`) starts with:
+    its stem without Takeout's `(1)` numbering and `-edited`, cut as Takeout cuts."""
+    dot = name.rfind(".")
+    stem = name[:dot] if dot > 0 else name
+    numbered = NUMBERED.fullmatch(stem)
+    if numbered:
+        stem = numbered[1]
+    for suffix in EDITED:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+    return stem[:TAKEOUT_CUT]
 
 
 def listing(folder: str | Path, root_real: str | None = None) -> dict[str, str]:
@@ -272,19 +341,20 @@ def read(path: str | Path) -> Sidecar:
     if "photoTakenTime" in parsed or "creationTime" in parsed:
         return _takeout(parsed)
     return Sidecar(
-        title=_text(parsed.get("title"), "title"),
+        title=_title(parsed.get("title"), "title"),
         description=_text(parsed.get("description"), "description"),
         tags=_names(parsed.get("tags"), "tags"),
         performers=_names(parsed.get("performers"), "performers"),
         studio=_name(parsed.get("studio"), "studio"),
         date=_date(parsed.get("date"), "date"),
-        url=_text(parsed.get("url"), "url"),
+        url=_url(parsed.get("url"), "url"),
         rating=_rating(parsed.get("rating"), "rating"),
     )
 
 
 def _takeout(data: dict[str, Any]) -> Sidecar:
-    """Google Takeout's JSON: the time the photo was taken, the description, the people."""
+    """Google Takeout's JSON: the time the photo was taken, the description, the people,
+    the photo's page."""
     taken = data.get("photoTakenTime")
     date = None
     if taken is not None:
@@ -299,6 +369,7 @@ def _takeout(data: dict[str, Any]) -> Sidecar:
         description=_text(data.get("description"), "description"),
         performers=_names(performers, "people"),
         date=date,
+        url=_url(data.get("url"), "url"),
     )
 
 
@@ -317,6 +388,64 @@ def _text(value: Any, what: str) -> str | None:
     if len(text) > MAX_TEXT:
         raise SidecarError(f"{what}: longer than {MAX_TEXT:,} characters")
     return text or None
+
+
+def clean_title(value: str, what: str = "title") -> str | None:
+    """A title as stored: stripped, None when empty. ValueError (saying why) when it is
+    longer than MAX_TITLE or holds a control character (a new line included)."""
+    text = value.strip()
+    if len(text) > MAX_TITLE:
+        raise ValueError(f"the {what} is longer than {MAX_TITLE} characters")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        raise ValueError(f"the {what} holds a control character")
+    return text or None
+
+
+def clean_url(value: str, what: str = "url") -> str | None:
+    """A source URL as stored: stripped, None when empty. ValueError unless it is an
+    http:// or https:// URL with a host, at most MAX_URL characters, without spaces or
+    control characters (the web UI makes it a link: `javascript:` must never pass)."""
+    url = value.strip()
+    if not url:
+        return None
+    if len(url) > MAX_URL:
+        raise ValueError(f"the {what} is longer than {MAX_URL:,} characters")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # a bad IPv6 address in brackets
+        parts, host = None, None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not host
+        or any(c.isspace() or unicodedata.category(c) in ("Cc", "Cs") for c in url)
+    ):
+        raise ValueError(
+            f"the {what} {url[:40]!r} is not an http:// or https:// URL"
+            " (with a host, without spaces)"
+        )
+    return url
+
+
+def _title(value: Any, what: str) -> str | None:
+    text = _text(value, what)
+    if text is None:
+        return None
+    try:
+        return clean_title(" ".join(text.split()), what)  # one line
+    except ValueError as exc:
+        raise SidecarError(f"{what}: {exc}") from None
+
+
+def _url(value: Any, what: str) -> str | None:
+    text = _text(value, what)
+    if text is None:
+        return None
+    try:
+        return clean_url(text, what)
+    except ValueError as exc:
+        raise SidecarError(f"{what}: {exc}") from None
 
 
 def _names(value: Any, what: str) -> tuple[str, ...]:
@@ -499,9 +628,27 @@ def _apply_chunk(
             ),
             rows,
         )
-    texts = {i: text for i, note, name in entries if (text := note.caption(name))}
+    texts = {i: text for i, note, _ in entries if (text := note.caption())}
     if texts:
         _captions(conn, texts, now)
+    filled = [
+        {"item": i, "new_title": title, "new_url": note.url}
+        for i, note, name in entries
+        if (title := note.own_title(name)) or note.url
+    ]
+    if filled:  # only where empty: never over an edit made in the app, or an earlier sidecar's
+        conn.execute(
+            update(Item)
+            .where(
+                Item.id == bindparam("item"),
+                or_(Item.title.is_(None), Item.source_url.is_(None)),
+            )
+            .values(
+                title=func.coalesce(Item.title, bindparam("new_title", type_=Text)),
+                source_url=func.coalesce(Item.source_url, bindparam("new_url", type_=Text)),
+            ),
+            filled,
+        )
     dated = [{"item": i, "when": note.date} for i, note, _ in entries if note.date is not None]
     if dated:  # only where the file has no EXIF date
         conn.execute(
@@ -707,8 +854,8 @@ class Pass:
         note: Sidecar | None
         try:
             note = read(path)
-            if name == FOLDER:  # the folder's own title and text are not each file's caption
-                note = replace(note, title=None, description=None)
+            if name == FOLDER:  # the folder's own title, text and url are not each file's
+                note = replace(note, title=None, description=None, url=None)
         except SidecarError as exc:
             note = None
             if path not in self._reported:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, insert, or_, select
+from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Derived, Item, Root
@@ -123,3 +123,6 @@ def record(
                 for variant, t in zip(variants, made, strict=True)
             ],
         )
+        color = next((t.color for t in made if t.color), None)
+        if kind == "thumbnail" and color:
+            conn.execute(update(Item).where(Item.fingerprint == fp).values(color=color))

@@ -4,8 +4,9 @@ A tunable is a Settings field (declared once, with its help text, in
 config.py) that users may change at run time: thumbnail sizes and quality,
 the watcher, the rescan interval, job retries. The environment gives the
 default; a row in the `settings` table overrides it. Deployment settings
-(paths, DATABASE_URL, REDIS_URL, secrets) are not tunable: they stay in the
-environment.
+(data and cache paths, DATABASE_URL, REDIS_URL, secrets) are not tunable: they stay in
+the environment. The library roots are: MEDIA_DIR gives the first ones, the dashboard
+adds more (each new root is checked: library/roots.py `check_new_root`).
 
 Every process sees a change within `LiveSettings.ttl` seconds, without a
 restart.
@@ -25,8 +26,10 @@ from mediashelf.config import Settings
 from mediashelf.db.models import SettingValue
 from mediashelf.db.upsert import upsert
 from mediashelf.library.clock import utcnow
+from mediashelf.library.roots import check_new_root
 
 TUNABLE = (
+    "media_dir",  # the library roots: the dashboard adds and removes them
     "thumbnail_size_small",
     "thumbnail_size_medium",
     "thumbnail_size_large",
@@ -101,16 +104,35 @@ def change(engine: Engine, base: Settings, values: dict[str, Any]) -> Settings:
     current = overrides(engine)
     wanted = {k: v for k, v in {**current, **values}.items() if v is not None}
     result = apply(base, wanted)  # raises before anything is written
+    if values.get("media_dir") is not None:
+        _check_roots(base, effective(engine, base), result)
     now = utcnow()
     with engine.begin() as conn:
         for key, value in values.items():
             if value is None:
                 conn.execute(delete(SettingValue).where(SettingValue.key == key))
                 continue
-            stored = json.dumps(getattr(result, key))
+            stored = json.dumps(result.model_dump(mode="json", include={key})[key])
             row = {"key": key, "value": stored, "updated_at": now}
             upsert(conn, SettingValue, row, ["key"], {"value": stored, "updated_at": now})
     return result
+
+
+def _check_roots(base: Settings, before: Settings, after: Settings) -> None:
+    """Each root that is new (neither in MEDIA_DIR nor a root already) must be a folder
+    that can be one."""
+    if len(set(after.root_paths)) != len(after.root_paths):
+        raise TunableError("media_dir: a folder is listed twice")
+    known = set(base.root_paths) | set(before.root_paths)
+    seen = [r for r in after.root_paths if r in known]
+    for root in after.root_paths:
+        if root in known:
+            continue
+        try:
+            check_new_root(root, base, seen)
+        except ValueError as exc:
+            raise TunableError(f"media_dir: {exc}") from None
+        seen.append(root)
 
 
 def describe(engine: Engine, base: Settings) -> list[dict[str, Any]]:

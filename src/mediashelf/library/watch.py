@@ -15,6 +15,15 @@ side's `scan_now`; library/ does not import jobs/):
   fails, its paths stay, merge with the next changes and go again a little
   later, backing off.
 
+Sidecars (`IMG_1.json`, `IMG_1.txt`, `folder.json`, Takeout's JSON: see
+library/sidecars.py) go too when they are created or changed, so that what they
+say lands as fast as a new photo does. A `.json` or `.txt` file is kept by its
+name alone while the events come; when its batch is due, one listing of its
+folder says whether a media file it belongs to is there (`with_media`), and
+one that belongs to none (`notes.txt`, `package.json`) is dropped unscanned.
+The scan of a sidecar's path reads it for the files it belongs to (for
+`folder.json`, every file in its folder) without walking anything else.
+
 Polling replaces inotify where events do not come: roots on network file
 systems (the server's own changes raise none), network mounts inside a root,
 WATCH_POLL=always, and whenever inotify runs out (watches or instances).
@@ -39,6 +48,7 @@ from dataclasses import dataclass, field
 import watchfiles
 
 from mediashelf.config import Settings
+from mediashelf.library import sidecars
 from mediashelf.library.scan import SKIP_DIRS
 
 log = logging.getLogger("mediashelf.watcher")
@@ -116,10 +126,12 @@ def plan(settings: Settings, mounts: list[tuple[str, str]] | None = None) -> lis
 
 
 class ChangeFilter:
-    """Which changes matter: media files; folders that appear or go (a moved folder
-    moves what is in it, and its files are not reported one by one); and paths gone
-    from disk, which may have been folders. Hidden, NAS system and temporary names
-    never matter, nor a folder's own changes (its files are reported themselves)."""
+    """Which changes matter: media files; sidecar-like files (`.json`, `.txt`: whether
+    they belong to a media file is looked at when their batch is due, `with_media`);
+    folders that appear or go (a moved folder moves what is in it, and its files are
+    not reported one by one); and paths gone from disk, which may have been folders.
+    Hidden, NAS system and temporary names never matter, nor a folder's own changes
+    (its files are reported themselves)."""
 
     def __init__(self, root: str, settings: Settings) -> None:
         self.root = root
@@ -133,11 +145,12 @@ class ChangeFilter:
         lower = name.lower()
         if lower.endswith(TEMP_SUFFIXES) or name.startswith("~$") or name.endswith("~"):
             return False
-        if os.path.splitext(lower)[1] in self.exts or change == watchfiles.Change.deleted:
+        ext = os.path.splitext(lower)[1]
+        if ext in self.exts or change == watchfiles.Change.deleted:
             return True
         if os.path.isdir(path):
             return change == watchfiles.Change.added
-        return not os.path.lexists(path)  # gone already
+        return ext in sidecars.EXTS or not os.path.lexists(path)  # a sidecar; gone already
 
 
 def _watch_unit(
@@ -205,6 +218,33 @@ def _watch_unit(
 
 
 # -- from changes to batches -----------------------------------------------
+
+
+def with_media(paths: list[str], media_exts: frozenset[str]) -> list[str]:
+    """`paths` without the sidecar-like files (`.json`, `.txt`) that belong to no media
+    file next to them: one listing per folder that holds such files, whatever their
+    number. Other paths, and those that are not a file (gone, or a folder named
+    `x.json`), stay as they are."""
+    kept: list[str] = []
+    folders: dict[str, list[str]] = {}
+    for path in paths:
+        if os.path.splitext(path)[1].lower() in sidecars.EXTS and os.path.isfile(path):
+            folders.setdefault(os.path.dirname(path), []).append(path)
+        else:
+            kept.append(path)
+    for folder, files in folders.items():
+        media = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if os.path.splitext(name)[1].lower() in media_exts and name[0] != ".":
+                        media.append(name)
+        except OSError:
+            continue  # gone or unreadable: nothing here to give metadata to
+        names = {os.path.basename(p): p for p in files}
+        kept += (names[name] for name in sidecars.owned(names, media))
+    return sorted(kept)
 
 
 def _signature(path: str) -> tuple[int, int] | None:
@@ -309,6 +349,7 @@ def watch(
     ]
     debounce = settings.watch_debounce_ms / 1000
     batcher = Batcher(debounce, max_wait_s)
+    media_exts = frozenset(settings.image_exts) | frozenset(settings.video_exts)
     tick = min(0.1, debounce / 4)
     try:
         for thread in threads:
@@ -332,7 +373,7 @@ def watch(
             now = time.monotonic()
             batch = batcher.due(now)
             if batch:
-                _hand_over(batch, on_batch, batcher)
+                _hand_over(batch, with_media(batch, media_exts), on_batch, batcher)
             if on_rescan is not None and now >= next_rescan:
                 _rescan(on_rescan)
                 next_rescan = time.monotonic() + interval
@@ -342,12 +383,20 @@ def watch(
             thread.join(timeout=5)
 
 
-def _hand_over(batch: list[str], on_batch: Callable[[list[str]], bool], batcher: Batcher) -> None:
+def _hand_over(
+    batch: list[str], wanted: list[str], on_batch: Callable[[list[str]], bool], batcher: Batcher
+) -> None:
+    """Scan `wanted`, the part of `batch` that matters (see `with_media`); the whole
+    batch is done when that succeeds."""
+    if not wanted:
+        batcher.done(batch, time.monotonic())
+        log.debug("%d changed files belong to no media file: nothing to scan", len(batch))
+        return
     started = time.monotonic()
     try:
-        ok = on_batch(batch)
+        ok = on_batch(wanted)
     except Exception:
-        log.exception("scanning %d changed paths failed", len(batch))
+        log.exception("scanning %d changed paths failed", len(wanted))
         ok = False
     now = time.monotonic()
     if ok:
@@ -355,9 +404,9 @@ def _hand_over(batch: list[str], on_batch: Callable[[list[str]], bool], batcher:
         took = round(now - started, 3)
         log.info(
             "scanned %d changed paths in %.2f s",
-            len(batch),
+            len(wanted),
             took,
-            extra={"paths": len(batch), "seconds": took},
+            extra={"paths": len(wanted), "seconds": took},
         )
     else:
         delay = batcher.failed(now)
@@ -365,9 +414,9 @@ def _hand_over(batch: list[str], on_batch: Callable[[list[str]], bool], batcher:
         log.log(
             level,
             "library busy: %d changed paths wait %.1f s",
-            len(batch),
+            len(wanted),
             delay,
-            extra={"paths": len(batch), "retry_in": delay},
+            extra={"paths": len(wanted), "retry_in": delay},
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -52,6 +52,7 @@ class Thumb:
     width: int
     height: int
     bytes: int
+    color: str | None = None  # the picture's average colour, "#rrggbb": a placeholder
 
 
 def read_info(path: Path | str, head: bytes | None = None) -> ImageInfo:
@@ -143,7 +144,17 @@ def make_thumbnails(
             resample = Image.Resampling.BOX if chained else Image.Resampling.HAMMING
             current = current.resize(size, resample, reducing_gap=None if chained else 2.0)
         made.append(_save(current, Path(dst), quality))
-    return made
+    color = average_color(current)  # from the smallest: the same colour, the least work
+    return [replace(thumb, color=color) for thumb in made]
+
+
+def average_color(img: Image.Image) -> str:
+    """The mean colour of `img` as "#rrggbb" (what a page shows until the thumbnail
+    loads)."""
+    pixel = img.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    assert isinstance(pixel, tuple)
+    r, g, b = pixel[:3]
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def make_crop(

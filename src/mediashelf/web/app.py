@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-from importlib import resources
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,6 +24,7 @@ from mediashelf.config import Settings, load_settings
 from mediashelf.db.engine import make_engine, session_factory, upgrade
 from mediashelf.jobs.queue import Jobs
 from mediashelf.library.tunables import LiveSettings
+from mediashelf.library.visibility import Fingerprints
 from mediashelf.web.api import (
     admin,
     auth,
@@ -36,6 +35,7 @@ from mediashelf.web.api import (
     filters,
     health,
     items,
+    libraries,
     media,
     oidc,
     people,
@@ -48,25 +48,18 @@ from mediashelf.web.api import (
     users,
 )
 from mediashelf.web.api import settings as settings_api
+from mediashelf.web.pages import add_pages, forbidden_page
 from mediashelf.web.responses import errors
 from mediashelf.web.security import (
     LoginRequired,
+    PageForbidden,
     ProxyHeaders,
     SecurityHeaders,
-    access,
     authorize,
     login_redirect,
 )
 
 log = logging.getLogger("mediashelf.web")
-
-# The gallery page's own script and style only; images from this origin.
-PAGE_CSP = (
-    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-    "style-src 'self'; script-src 'self'; worker-src 'self' blob:; object-src 'none'; "
-    "base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
@@ -126,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(LoginRequired, login_redirect)
+    app.add_exception_handler(PageForbidden, forbidden_page)
     app.state.settings = settings
     # What the event loop itself reads (who is asking; the settings in force) has its own
     # small pool: taking a connection from the requests' pool on the loop would wait for
@@ -133,10 +127,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     loop_engine = make_engine(settings.db_url, pool_size=2)
     app.state.loop_engine = loop_engine
     app.state.gate = Gate(settings, loop_engine)
+    app.state.fingerprints = Fingerprints(loop_engine)  # content filters on files by content
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.jobs = Jobs(settings, engine)  # web requests queue work, never do it
     app.state.live = LiveSettings(loop_engine, settings)  # in force: with the API's changes
+    app.state.jobs = Jobs(settings, engine, live=app.state.live)  # requests queue work
     api = "/api/v1"
     app.include_router(health.router, prefix=api, responses=errors())
     app.include_router(auth.router, prefix=api, responses=errors(409, 429))
@@ -157,60 +152,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settings_api.router, prefix=api, responses=errors())
     app.include_router(filters.router, prefix=api, responses=errors())
     app.include_router(admin.router, prefix=api, responses=errors(404, 409))
+    app.include_router(libraries.router, prefix=api, responses=errors(404, 409))
     app.include_router(events.router, prefix=api, responses=errors())
     app.include_router(previews.router, prefix=api, responses=errors(404))
     app.include_router(previews.seed, responses=errors(404))
     app.include_router(people.seed, responses=errors(404))
     app.include_router(media.router, responses=errors(404))
 
-    static = resources.files("mediashelf.web") / "static"
-    page = (static / "gallery.html").read_text()
-    watch = (static / "watch.html").read_text()
-    login = (static / "login.html").read_text()
-    names = (
-        "gallery.js",
-        "gallery.css",
-        "watch.js",
-        "watch.css",
-        "login.js",
-        "login.css",
-        "session.js",
-        "vendor/hls.min.js",
-    )
-    assets = {name: (static / name).read_bytes() for name in names if (static / name).is_file()}
-    page_headers = {"content-security-policy": PAGE_CSP, "cache-control": "no-cache"}
-
-    @app.get("/", include_in_schema=False, openapi_extra=access("read", page=True))
-    def gallery() -> HTMLResponse:
-        return HTMLResponse(page, headers=page_headers)
-
-    @app.get("/watch/{item_id}", include_in_schema=False, openapi_extra=access("read", page=True))
-    def watch_page(item_id: items.ItemId) -> HTMLResponse:
-        """The watch page; it loads the item from the API itself."""
-        return HTMLResponse(watch, headers=page_headers)
-
-    @app.get("/login", include_in_schema=False, openapi_extra=access("public"))
-    def login_page() -> HTMLResponse:
-        """The login page; while no user exists, the first-run page that makes the admin."""
-        return HTMLResponse(login, headers=page_headers)
-
-    @app.get("/openapi.json", include_in_schema=False, openapi_extra=access("read"))
-    def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
-
-    @app.get("/docs", include_in_schema=False, openapi_extra=access("read", page=True))
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Mediashelf API")
-
-    @app.get("/static/{name:path}", include_in_schema=False, openapi_extra=access("public"))
-    def asset(name: str) -> Response:
-        if name not in assets:  # a fixed set: nothing else under static/ is reachable
-            raise items.not_found("file")
-        media_type = "text/javascript" if name.endswith(".js") else "text/css"
-        return Response(assets[name], media_type=media_type, headers={"cache-control": "no-cache"})
+    add_pages(app)
 
     # Middleware runs outermost first: the last added is the first to see a request.
-    app.add_middleware(thumbnails.ThumbnailFastPath, live=app.state.live, gate=app.state.gate)
+    app.add_middleware(
+        thumbnails.ThumbnailFastPath,
+        live=app.state.live,
+        gate=app.state.gate,
+        fingerprints=app.state.fingerprints,
+    )
     app.add_middleware(ProxyHeaders, trusted=settings.trusted_proxies)
     if settings.cors_origins:
         app.add_middleware(

@@ -62,6 +62,13 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
+class PageForbidden(Exception):
+    """A page asked for by someone logged in whose role does not reach it."""
+
+    def __init__(self, level: str) -> None:
+        self.level = level
+
+
 async def login_redirect(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
@@ -130,6 +137,8 @@ async def authorize(request: Request) -> None:
             raise LoginRequired(target)
         raise _unauthorized("login required: log in, or send an API key")
     if not allows(principal, level):
+        if page:
+            raise PageForbidden(level)
         raise HTTPException(403, f"this needs the {level!r} permission")
     # Public routes (login, logout, first run) take JSON or nothing; the Origin check
     # above covers them, and a stale session cookie must not block logging in again.

@@ -68,6 +68,10 @@ def run_production(settings: Settings, overrides: dict[str, Any], socket: Path |
         "worker_class": "uvicorn_worker.UvicornWorker",
         "graceful_timeout": 30,
         "timeout": 120,
+        # How long an idle keep-alive connection stays open (gunicorn's default is 2 s):
+        # a client that sends on one the server is just closing gets no answer, and
+        # clients do not resend a POST. Pages and players on the LAN pause longer than 2 s.
+        "keepalive": 20,
         "proc_name": "mediashelf",
         "accesslog": None,
         "errorlog": "-",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -52,7 +52,7 @@ def get_filters(db: DbDep) -> dict[str, Any]:
 
 
 @router.put("/admin/content-filters", openapi_extra=access("admin"))
-def put_filters(body: Filters, db: DbDep) -> dict[str, Any]:
+def put_filters(body: Filters, request: Request, db: DbDep) -> dict[str, Any]:
     """Replace the site-wide hides. Ids that name nothing are refused (422)."""
     wanted = {"tag": set(body.tags), "performer": set(body.performers), "studio": set(body.studios)}
     for kind, ids in wanted.items():
@@ -68,4 +68,5 @@ def put_filters(body: Filters, db: DbDep) -> dict[str, Any]:
         for target in sorted(ids)
     )
     db.commit()
+    request.app.state.fingerprints.refresh()  # this process's thumbnails: at once
     return filters_json(db)

@@ -1,30 +1,35 @@
-"""Items: list (cursor-paginated), detail, original file."""
+"""Items: list (cursor-paginated), detail, title and source URL, original file."""
 
 from __future__ import annotations
 
-import base64
 import json
 import posixpath
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from enum import StrEnum
+from pathlib import Path as PathType
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from pydantic import Field, field_validator
+from sqlalchemy import ColumnElement, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
-from mediashelf.db.models import Item, Root
-from mediashelf.library import names
+from mediashelf.db.models import Favorite, Item, Rating, Root
+from mediashelf.library import listing, sidecars
 from mediashelf.library.cache import is_fingerprint
 from mediashelf.library.paths import confine
 from mediashelf.library.roots import in_library
 from mediashelf.library.summaries import annotate
 from mediashelf.library.visibility import shown
+from mediashelf.media.exif import read_exif
 from mediashelf.media.sniff import is_scriptable
+from mediashelf.web import cursors
+from mediashelf.web.api.auth import Strict
 from mediashelf.web.api.tags import ListedId
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import file_route
@@ -82,12 +87,15 @@ def item_json(item: Item, settings: Settings) -> dict[str, Any]:
         "path": item.rel_path,
         "folder": item.folder,
         "name": item.name,
+        "title": item.title,  # shown instead of the name when set; null: none
+        "source_url": item.source_url,  # http(s) only: where the file came from
         "kind": item.kind,
         "mime": item.mime,
         "size": item.size,
         "mtime": item.mtime_ns / 1e9,
         "width": item.width,
         "height": item.height,
+        "color": item.color,  # the average colour, a placeholder; null until thumbnailed
         "taken_at": item.taken_at.isoformat() if item.taken_at else None,
         "date": item.date.isoformat(),
         "fingerprint": item.fingerprint,
@@ -128,55 +136,13 @@ def _video_json(item: Item) -> dict[str, Any] | None:
     }
 
 
-def encode_cursor(sort: str, value: Any, item_id: int) -> str:
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    raw = json.dumps([sort, value, item_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _bad_cursor(why: str = "use next_cursor from the previous page") -> HTTPException:
-    return HTTPException(status_code=400, detail=f"invalid cursor: {why}")
-
-
-def _is_int64(value: Any) -> bool:
-    return type(value) is int and -(2**63) <= value < 2**63  # not a bool, not too big
-
-
-def _valid_sort_value(key: str, value: Any) -> bool:
-    if key == "size":
-        return _is_int64(value)
-    if not isinstance(value, str) or "\x00" in value:
-        return False
-    if key == "date":
-        try:
-            return datetime.fromisoformat(value).tzinfo is None
-        except ValueError:
-            return False
-    try:
-        value.encode()  # a lone surrogate cannot be sent to the database
-    except UnicodeEncodeError:
-        return False
-    return True
+# The kind of value each sort's cursor carries.
+_CURSOR_KIND: dict[str, cursors.ValueKind] = {"date": "datetime", "name": "text", "size": "int"}
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    """The (sort value, id) a cursor carries, checked as the untrusted input it is."""
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        cur_sort, value, item_id = json.loads(raw)
-    except (ValueError, TypeError, RecursionError):
-        raise _bad_cursor() from None
-    if cur_sort != sort:
-        if cur_sort in {s.value for s in Sort}:
-            raise _bad_cursor(f"it was made for sort={cur_sort}, not sort={sort}")
-        raise _bad_cursor()
-    key = sort.lstrip("-")
-    if not _is_int64(item_id) or not _valid_sort_value(key, value):
-        raise _bad_cursor()
-    if key == "date":
-        value = datetime.fromisoformat(value)
-    return value, item_id
+    """The (sort value, id) an item list's cursor carries, checked."""
+    return cursors.decode(cursor, sort, _CURSOR_KIND[sort.lstrip("-")], (s.value for s in Sort))
 
 
 def clean_folder(folder: str) -> str:
@@ -191,20 +157,107 @@ def clean_folder(folder: str) -> str:
     return norm
 
 
-@router.get("/items", openapi_extra=access("read"))
-def list_items(
-    db: DbDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
+class Orientation(StrEnum):
+    landscape = "landscape"
+    portrait = "portrait"
+    square = "square"
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """What a list or a count of items is narrowed to (the query parameters below)."""
+
+    kind: Kind | None = None
+    folder: str | None = None
+    recursive: bool = False
+    root: int | None = None
+    include_missing: bool = False
+    tags: tuple[int, ...] = ()
+    performers: tuple[int, ...] = ()
+    studios: tuple[int, ...] = ()
+    untagged: bool = False
+    favorite: bool = False
+    rating_min: int | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    orientation: Orientation | None = None
+
+    def conditions(
+        self, db: Session, settings: Settings, principal: Principal, page: int = 100
+    ) -> list[ColumnElement[bool]]:
+        """The SQL conditions on `items` (with `page`: the page size a plan is made for)."""
+        narrowing = listing.item_filters(
+            db,
+            tags=self.tags,
+            performers=self.performers,
+            studios=self.studios,
+            untagged=self.untagged,
+            page=page,
+        )
+        out: list[ColumnElement[bool]] = [in_library(settings), shown(db), *narrowing.conditions]
+        if not self.include_missing:
+            out.append(narrowing.status_condition())
+        if self.kind is not None:
+            out.append(Item.kind == self.kind.value)
+        if self.root is not None:
+            out.append(Item.root_id == self.root)
+        if self.folder is not None:
+            norm = clean_folder(self.folder)
+            if self.recursive and norm:
+                # A prefix test, not LIKE: no wildcards in names, and case-sensitive in SQLite.
+                prefix = norm + "/"
+                out.append(
+                    (Item.folder == norm) | (func.substr(Item.folder, 1, len(prefix)) == prefix)
+                )
+            elif not self.recursive:
+                out.append(Item.folder == norm)
+        if self.favorite or self.rating_min is not None:
+            if principal.user_id is None:
+                raise HTTPException(400, "favorite and rating_min need a signed-in user")
+            if self.favorite:
+                out.append(
+                    exists().where(
+                        Favorite.item_id == Item.id, Favorite.user_id == principal.user_id
+                    )
+                )
+            if self.rating_min is not None:
+                out.append(
+                    exists().where(
+                        Rating.item_id == Item.id,
+                        Rating.user_id == principal.user_id,
+                        Rating.value >= self.rating_min * 20,
+                    )
+                )
+        if self.date_from is not None:
+            out.append(Item.date >= self.date_from)
+        if self.date_to is not None:
+            out.append(Item.date <= self.date_to)
+        if self.orientation is Orientation.landscape:
+            out.append(Item.width > Item.height)
+        elif self.orientation is Orientation.portrait:
+            out.append(Item.width < Item.height)
+        elif self.orientation is Orientation.square:
+            out.append(Item.width == Item.height)
+        return out
+
+
+def _day(value: date | datetime | None, end: bool) -> datetime | None:
+    """A date as the first (or, for `end`, the last) moment of that day; a date and time
+    as it is, in the library's local time (as items' dates are: no zone)."""
+    if value is None or isinstance(value, datetime):
+        if value is not None and value.tzinfo is not None:
+            raise HTTPException(400, "give dates without a time zone: items' dates have none")
+        return value
+    return datetime.combine(value, time.max if end else time.min)
+
+
+def item_filter(
     kind: Kind | None = None,
     folder: Annotated[str | None, Query(description="Only items in this folder")] = None,
     recursive: Annotated[bool, Query(description="With folder: include sub-folders")] = False,
     root: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Only items under this root id")
     ] = None,
-    sort: Sort = Sort.date_desc,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
     include_missing: bool = False,
     tag: Annotated[
         list[ListedId] | None,
@@ -219,61 +272,85 @@ def list_items(
         Query(max_length=20, description="Only items of any of these studios (ids)"),
     ] = None,
     untagged: Annotated[bool, Query(description="Only items without any tag")] = False,
+    favorite: Annotated[bool, Query(description="Only your favorites")] = False,
+    rating_min: Annotated[
+        int | None, Query(ge=1, le=5, description="Only items you rated this many stars or more")
+    ] = None,
+    date_from: Annotated[
+        date | datetime | None,
+        Query(description="Only items of this date or later (YYYY-MM-DD, or with a time)"),
+    ] = None,
+    date_to: Annotated[
+        date | datetime | None,
+        Query(description="Only items of this date or earlier (a day: all of it)"),
+    ] = None,
+    orientation: Orientation | None = None,
+) -> ItemFilter:
+    if untagged and tag:
+        raise HTTPException(400, "untagged and tag exclude each other: give one of them")
+    return ItemFilter(
+        kind=kind,
+        folder=folder,
+        recursive=recursive,
+        root=root,
+        include_missing=include_missing,
+        tags=tuple(tag or ()),
+        performers=tuple(performer or ()),
+        studios=tuple(studio or ()),
+        untagged=untagged,
+        favorite=favorite,
+        rating_min=rating_min,
+        date_from=_day(date_from, end=False),
+        date_to=_day(date_to, end=True),
+        orientation=orientation,
+    )
+
+
+FilterDep = Annotated[ItemFilter, Depends(item_filter)]
+
+
+@router.get("/items", openapi_extra=access("read"))
+def list_items(
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    narrow: FilterDep,
+    sort: Sort = Sort.date_desc,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
     """Items, newest first by default. Follow `next_cursor` for the next page.
 
     `tag` and `performer` (repeatable) narrow: an item must have all of them. `studio`
     (repeatable) widens: an item has one studio, so any of them (sub-studios are not
-    included). Links to an item count, not its photosets'."""
-    if untagged and tag:
-        raise HTTPException(400, "untagged and tag exclude each other: give one of them")
+    included). Links to an item count, not its photosets'. `favorite` and `rating_min`
+    are about your own favorites and ratings. `orientation` compares the upright width
+    and height."""
     column = SORT_COLUMNS[sort.value.lstrip("-")]
     desc = sort.value.startswith("-")
-    query = select(Item)
-    conditions: list[ColumnElement[bool]] = [in_library(settings), shown(db)]
-    if not include_missing:
-        conditions.append(Item.status == "present")
-    if kind is not None:
-        conditions.append(Item.kind == kind.value)
-    if root is not None:
-        conditions.append(Item.root_id == root)
-    if folder is not None:
-        norm = clean_folder(folder)
-        if recursive and norm:
-            # A prefix test, not LIKE: no wildcards in names, and case-sensitive in SQLite too.
-            prefix = norm + "/"
-            conditions.append(
-                (Item.folder == norm) | (func.substr(Item.folder, 1, len(prefix)) == prefix)
-            )
-        elif not recursive:
-            conditions.append(Item.folder == norm)
-    conditions += names.item_filters(
-        tags=tag or [], performers=performer or [], studios=studio or [], untagged=untagged
-    )
+    conditions = narrow.conditions(db, settings, principal, page=limit)
     if cursor:
         value, last_id = decode_cursor(cursor, sort.value)
         key = tuple_(column, Item.id)
         conditions.append(key < tuple_(value, last_id) if desc else key > tuple_(value, last_id))
     order = (column.desc(), Item.id.desc()) if desc else (column.asc(), Item.id.asc())
-    rows = db.execute(query.where(*conditions).order_by(*order).limit(limit + 1)).scalars().all()
+    query = select(Item).where(*conditions).order_by(*order).limit(limit + 1)
+    rows = db.execute(query).scalars().all()
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = encode_cursor(sort.value, getattr(last, column.key), last.id)
+        next_cursor = cursors.encode(sort.value, getattr(last, column.key), last.id)
     return {"items": items_json(db, settings, principal, page), "next_cursor": next_cursor}
 
 
 @router.get("/items/count", openapi_extra=access("read"))
-def count_items(db: DbDep, settings: SettingsDep, kind: Kind | None = None) -> dict[str, int]:
-    query = (
-        select(func.count())
-        .select_from(Item)
-        .where(Item.status == "present", in_library(settings), shown(db))
-    )
-    if kind is not None:
-        query = query.where(Item.kind == kind.value)
-    return {"count": db.execute(query).scalar_one()}
+def count_items(
+    db: DbDep, settings: SettingsDep, principal: PrincipalDep, narrow: FilterDep
+) -> dict[str, int]:
+    """How many items `GET /items` with the same filters lists."""
+    conditions = narrow.conditions(db, settings, principal)
+    return {"count": db.execute(select(func.count()).where(*conditions)).scalar_one()}
 
 
 @router.get("/items/{item_id}", openapi_extra=access("read"))
@@ -281,6 +358,57 @@ def get_item(
     item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     return items_json(db, settings, principal, [lookup(db, settings, item_id, principal)])[0]
+
+
+class ItemChanges(Strict):
+    """What PATCH changes: the fields given, and only those."""
+
+    title: str | None = Field(
+        default=None,
+        max_length=sidecars.MAX_TITLE,
+        description='Shown instead of the file name; stripped; "" or null clears it',
+    )
+    source_url: str | None = Field(
+        default=None,
+        max_length=sidecars.MAX_URL,
+        description="Where the file came from: an http:// or https:// URL; null clears it",
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return sidecars.clean_title(value)  # ValueError: a 422 saying why
+
+    @field_validator("source_url")
+    @classmethod
+    def _source_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = sidecars.clean_url(value, "source_url")  # ValueError: a 422 saying why
+        if url is None:
+            raise ValueError("the source_url is empty: give an http(s) URL, or null to clear it")
+        return url
+
+
+@router.patch("/items/{item_id}", openapi_extra=access("write"))
+def patch_item(
+    item_id: ItemId,
+    body: ItemChanges,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> dict[str, Any]:
+    """Change an item's title or source URL (only the fields given; null clears one).
+
+    They are the item's, not the file's: they stay when the file is renamed or moved.
+    A sidecar file only fills an empty title or URL, so what is set here stays."""
+    item = lookup(db, settings, item_id, principal)
+    for name in sorted(body.model_fields_set):
+        setattr(item, name, getattr(body, name))
+    db.commit()
+    return items_json(db, settings, principal, [item])[0]
 
 
 def items_json(
@@ -332,13 +460,30 @@ def by_hash(
     return item
 
 
-def original_response(request: Request, db: Session, settings: Settings, item: Item) -> Response:
+def item_file(db: Session, item: Item) -> PathType:
+    """The item's file on disk, confined to its root; 404 when it is not there."""
     if item.status != "present":
         raise not_found("file")
     root_path = db.execute(select(Root.path).where(Root.id == item.root_id)).scalar_one()
     path = confine(root_path, item.rel_path)
     if path is None or not path.is_file():
         raise not_found("file")
+    return path
+
+
+@router.get("/items/{item_id}/exif", openapi_extra=access("read"))
+def get_exif(
+    item_id: ItemId, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """A photo's EXIF as people read it: camera, lens, exposure, when, GPS position. Only
+    what the file holds: a missing tag is left out; {} for videos and photos without."""
+    item = lookup(db, settings, item_id, principal)
+    path = item_file(db, item)
+    return {"item_id": item.id, "exif": read_exif(path) if item.kind == "image" else {}}
+
+
+def original_response(request: Request, db: Session, settings: Settings, item: Item) -> Response:
+    path = item_file(db, item)
     headers = {}
     media_type = item.mime or "application/octet-stream"
     if item.error or is_scriptable(item.mime):

@@ -1,7 +1,13 @@
 """Each user's own data on items: ratings, views (with the resume position), favorites.
 
 Ratings are 1-5 stars stored as 0-100 (a star is 20), so finer scales fit later.
-Recording a view is one statement (an upsert), cheap enough for every play.
+Recording a view is cheap enough for every play and every position report: the request
+looks the item up, hands its connection back, and gives the view to the process's
+`ViewBatcher` for the app (library/views.py; made on first use, closed by the app's
+shutdown and at exit). With nothing in flight the view is written at once; views that
+arrive during a write share the next transaction (group commit). Each request is
+answered once its view has committed; a database that is locked or unreachable answers
+503 with Retry-After, a view of an item deleted meanwhile 404.
 
 Also the seed video server's routes, kept working: `GET/POST /api/ratings/{hash}`
 and `/api/add-favourite|remove-favourite|is-favourite/{hash}`.
@@ -9,33 +15,68 @@ and `/api/add-favourite|remove-favourite|is-favourite/{hash}`.
 
 from __future__ import annotations
 
+import os
+import threading
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from mediashelf.auth.access import Principal
-from mediashelf.db.models import Favorite, Item, Rating, View
+from mediashelf.db.models import Favorite, Item, Rating
 from mediashelf.db.upsert import upsert
 from mediashelf.library.clock import utcnow
 from mediashelf.library.roots import in_library
+from mediashelf.library.views import DatabaseBusy, ItemGone, ViewBatcher
 from mediashelf.library.visibility import shown
+from mediashelf.web import cursors
 from mediashelf.web.api.auth import Strict
 from mediashelf.web.api.items import (
     ItemId,
     by_hash,
     decode_cursor,
-    encode_cursor,
     items_json,
     lookup,
+    not_found,
 )
 from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.responses import WHY, Problem
 from mediashelf.web.security import PrincipalDep, access
 
 router = APIRouter(tags=["personal"])
 seed = APIRouter(tags=["seed"])
+
+_making_batcher = threading.Lock()
+BUSY = "the database is busy or unavailable: the view was not recorded, try again"
+
+
+def view_batcher(app: FastAPI) -> ViewBatcher:
+    """The app's view batcher in this process, made on first use (so each gunicorn
+    worker has its own, even where the app was made before a fork). The app's shutdown
+    closes it, writing what is pending (uvicorn workers end with their SIGTERM, where
+    atexit handlers do not run); the interpreter's exit does too."""
+    batcher: ViewBatcher | None = getattr(app.state, "view_batcher", None)
+    if batcher is not None and not batcher.closed and batcher.pid == os.getpid():
+        return batcher
+    with _making_batcher:
+        batcher = getattr(app.state, "view_batcher", None)
+        if batcher is None or batcher.closed or batcher.pid != os.getpid():
+            batcher = ViewBatcher(app.state.engine)
+            app.state.view_batcher = batcher
+            if not getattr(app.state, "view_batcher_closes", False):
+                app.state.view_batcher_closes = True
+                app.router.on_shutdown.append(partial(_close_batcher, app))
+        return batcher
+
+
+async def _close_batcher(app: FastAPI) -> None:
+    batcher: ViewBatcher | None = getattr(app.state, "view_batcher", None)
+    if batcher is not None:
+        await run_in_threadpool(batcher.close)  # it may wait for a commit in flight
 
 
 class NewRating(Strict):
@@ -116,32 +157,35 @@ def delete_rating(
     return rating_json(db, principal.user_id, item.id)
 
 
-@router.post("/items/{item_id}/views", openapi_extra=access("read"))
+@router.post(
+    "/items/{item_id}/views",
+    openapi_extra=access("read"),
+    responses={503: {"model": Problem, "description": WHY[503]}},
+)
 def record_view(
-    item_id: ItemId, body: NewView, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+    item_id: ItemId,
+    body: NewView,
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> dict[str, Any]:
     """Record that you viewed an item (and where a video was left off). Viewers may: it
-    is what playing does. One statement."""
-    item = lookup(db, settings, item_id, principal)
-    now = utcnow()
-    step = 1 if body.count else 0
-    row = {
-        "user_id": principal.user_id,
-        "item_id": item.id,
-        "count": step,
-        "last_viewed_at": now,
-        "position": body.position,
-    }
-    changes: dict[str, Any] = {"count": View.count + step, "last_viewed_at": now}
-    if body.position is not None:
-        changes["position"] = body.position
-    upsert(db, View, row, ["user_id", "item_id"], changes)
-    db.commit()
-    view = db.get(View, (principal.user_id, item.id))
-    assert view is not None
-    db.refresh(view)
+    is what playing does. Answered once the view has committed, with the row as your
+    view left it (views arriving together share one transaction)."""
+    found = lookup(db, settings, item_id, principal).id
+    # Hand the connection back before waiting for the writer: waiting requests must
+    # hold none, or enough of them would leave the writer (and the app) without one.
+    db.close()
+    batcher = view_batcher(request.app)
+    try:
+        view = batcher.record(principal.user_id, found, body.count, body.position)
+    except ItemGone:
+        raise not_found() from None  # deleted since it was looked up
+    except DatabaseBusy:
+        raise HTTPException(503, BUSY, headers={"Retry-After": "1"}) from None
     return {
-        "item_id": item.id,
+        "item_id": found,
         "count": view.count,
         "last_viewed_at": view.last_viewed_at.isoformat(),
         "position": view.position,
@@ -188,7 +232,7 @@ def list_favorites(
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor("-date", page[-1][1], page[-1][0].id)
+        next_cursor = cursors.encode("-date", page[-1][1], page[-1][0].id)
     return {
         "items": items_json(db, settings, principal, [item for item, _ in page]),
         "next_cursor": next_cursor,

@@ -27,8 +27,6 @@ Reading is "read"; everything else is "write" (members organize the library).
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -71,8 +69,9 @@ from mediashelf.library import names
 from mediashelf.library.clock import utcnow
 from mediashelf.library.roots import in_library
 from mediashelf.library.visibility import shown
+from mediashelf.web import cursors
 from mediashelf.web.api.auth import Strict
-from mediashelf.web.api.items import Kind, clean_folder, encode_cursor, item_json, items_json
+from mediashelf.web.api.items import Kind, clean_folder, item_json, items_json
 from mediashelf.web.api.tags import MAX_ID, MAX_LINKS, ListedId, commit
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.security import PrincipalDep, access
@@ -236,6 +235,13 @@ class ItemsRemove(Strict):
     items: ItemIds = Field(min_length=1)
 
 
+class ItemsMove(Strict):
+    items: ItemIds = Field(min_length=1, description="Items of the set to move, in this order")
+    before: ListedId | None = Field(
+        default=None, description="Put them just before this item of the set; null: at the end"
+    )
+
+
 class FromFolders(Strict):
     folders: list[Annotated[str, Field(max_length=4096)]] = Field(
         min_length=1,
@@ -247,49 +253,6 @@ class FromFolders(Strict):
 
 
 # -- cursors ---------------------------------------------------------------------------
-
-
-def _bad_cursor(why: str = "use next_cursor from the previous page") -> HTTPException:
-    return HTTPException(400, f"invalid cursor: {why}")
-
-
-def _is_int64(value: Any) -> bool:
-    return type(value) is int and -(2**63) <= value < 2**63  # not a bool, not too big
-
-
-def _decode_cursor(cursor: str, sort: str, kind: str) -> tuple[Any, int]:
-    """The (sort value, id) a cursor carries, checked as the untrusted input it is;
-    `kind` is the value's type: text, datetime or int."""
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        cur_sort, value, last_id = json.loads(raw)
-    except (ValueError, TypeError, RecursionError):
-        raise _bad_cursor() from None
-    if cur_sort != sort:
-        if cur_sort in {s.value for s in PhotosetSort}:
-            raise _bad_cursor(f"it was made for sort={cur_sort}, not sort={sort}")
-        raise _bad_cursor()
-    if not _is_int64(last_id):
-        raise _bad_cursor()
-    if kind == "int":
-        if not _is_int64(value):
-            raise _bad_cursor()
-        return value, last_id
-    if not isinstance(value, str) or "\x00" in value:
-        raise _bad_cursor()
-    if kind == "datetime":
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise _bad_cursor() from None
-        if parsed.tzinfo is not None:
-            raise _bad_cursor()
-        return parsed, last_id
-    try:
-        value.encode()  # a lone surrogate cannot be sent to the database
-    except UnicodeEncodeError:
-        raise _bad_cursor() from None
-    return value, last_id
 
 
 def _after(expr: Any, id_column: Any, value: Any, last_id: int, desc: bool) -> ColumnElement[bool]:
@@ -327,7 +290,8 @@ def _shown(db: Session, settings: Settings) -> list[ColumnElement[bool]]:
 
 def _cover_json(item: Item, settings: Settings) -> dict[str, Any]:
     shown = item_json(item, settings)
-    return {"id": item.id, "kind": item.kind, "name": item.name, "thumbnails": shown["thumbnails"]}
+    keys = ("id", "kind", "name", "thumbnails", "color", "width", "height")
+    return {k: shown[k] for k in keys}  # as the tag covers: a placeholder sized and coloured
 
 
 def _covers(db: Session, settings: Settings, sets: Sequence[Photoset]) -> dict[int, Item]:
@@ -450,7 +414,7 @@ def _items_page(
     if kind is not None:
         conditions.append(Item.kind == kind.value)
     if cursor:
-        position, last_id = _decode_cursor(cursor, "position", "int")
+        position, last_id = cursors.decode(cursor, "position", "int")
         conditions.append(_after(PhotosetItem.position, Item.id, position, last_id, False))
     rows = db.execute(
         select(Item, PhotosetItem.position)
@@ -466,7 +430,7 @@ def _items_page(
     next_cursor = None
     if len(rows) > limit:
         last, position = page[-1]
-        next_cursor = encode_cursor("position", position, last.id)
+        next_cursor = cursors.encode("position", position, last.id)
     return shown, next_cursor
 
 
@@ -633,6 +597,7 @@ def list_photosets(
     desc = sort.value.startswith("-")
     counts = None
     expr: Any
+    kind: cursors.ValueKind
     if key == "name":
         expr, kind = func.lower(Photoset.name), "text"
     elif key == "date":
@@ -668,7 +633,7 @@ def list_photosets(
         sets = select(PhotosetItem.photoset_id).where(PhotosetItem.item_id == item)
         conditions.append(Photoset.id.in_(sets))
     if cursor:
-        value, last_id = _decode_cursor(cursor, sort.value, kind)
+        value, last_id = cursors.decode(cursor, sort.value, kind, (s.value for s in PhotosetSort))
         conditions.append(_after(expr, Photoset.id, value, last_id, desc))
     query = select(Photoset, expr.label("sort_value"))
     if counts is not None:
@@ -679,7 +644,7 @@ def list_photosets(
     next_cursor = None
     if len(rows) > limit:
         last, value = page[-1]
-        next_cursor = encode_cursor(sort.value, value, last.id)
+        next_cursor = cursors.encode(sort.value, value, last.id)
     return {
         "photosets": _summaries(db, settings, [s for s, _ in page]),
         "next_cursor": next_cursor,
@@ -945,6 +910,44 @@ def add_photoset_items(
         photoset.updated_at = utcnow()
         commit(db)
     return {**_detail(db, settings, principal, photoset), "added": len(new)}
+
+
+@router.post("/photosets/{photoset_id}/items/move", openapi_extra=access("write"))
+def move_photoset_items(
+    photoset_id: PhotosetId,
+    body: ItemsMove,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> dict[str, Any]:
+    """Reorder: put `items` (in the order given) just before `before`, or at the end.
+    Every other item keeps its place relative to the rest, those the caller cannot see
+    included (a missing file, a content filter): unlike replacing the whole list, a move
+    never drops what a page did not show. 404 for an item not in the set."""
+    photoset = _get(db, photoset_id, lock=True)
+    moving = list(dict.fromkeys(body.items))
+    order = list(
+        db.scalars(
+            select(PhotosetItem.item_id)
+            .where(PhotosetItem.photoset_id == photoset.id)
+            .order_by(PhotosetItem.position, PhotosetItem.item_id)
+        )
+    )
+    members = set(order)
+    strangers = [i for i in [*moving, body.before] if i is not None and i not in members]
+    if strangers:
+        raise HTTPException(404, f"item {strangers[0]} is not in photoset {photoset.id}")
+    if body.before in set(moving):
+        raise HTTPException(422, "before must not be one of the items moved")
+    rest = [i for i in order if i not in set(moving)]
+    at = rest.index(body.before) if body.before is not None else len(rest)
+    new_order = rest[:at] + moving + rest[at:]
+    if new_order != order:
+        db.execute(delete(PhotosetItem).where(PhotosetItem.photoset_id == photoset.id))
+        _insert_items(db, photoset.id, new_order)
+        photoset.updated_at = utcnow()
+        commit(db)
+    return _detail(db, settings, principal, photoset)
 
 
 @router.post("/photosets/{photoset_id}/items/remove", openapi_extra=access("write"))

@@ -16,10 +16,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
 from mediashelf.library import previews
 from mediashelf.library.cache import is_fingerprint
 from mediashelf.web.api.items import by_hash, item_json, not_found
+from mediashelf.web.api.thumbnails import content_hidden
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import file_route
 from mediashelf.web.security import PrincipalDep, access
@@ -45,18 +47,20 @@ def _send(request: Request, settings: Settings, path: Path, media_type: str, tag
         raise not_found("preview") from None
 
 
-def _fp(fingerprint: str) -> str:
-    if not is_fingerprint(fingerprint):
+def _fp(request: Request, principal: Principal, fingerprint: str) -> str:
+    if not is_fingerprint(fingerprint) or content_hidden(request, principal, fingerprint):
         raise not_found("preview")
     return fingerprint
 
 
 @file_route(router, "/previews/{fingerprint}/sprites/{name}")
-def sprite_file(fingerprint: str, name: str, request: Request, settings: SettingsDep) -> Response:
+def sprite_file(
+    fingerprint: str, name: str, request: Request, settings: SettingsDep, principal: PrincipalDep
+) -> Response:
     """sprites.vtt (cues `sheetNNN.jpg#xywh=x,y,w,h`), and the sheets it names."""
     if name != "sprites.vtt" and not _SHEET.fullmatch(name):
         raise not_found("preview")
-    path = previews.sprites_dir(settings, _fp(fingerprint)) / name
+    path = previews.sprites_dir(settings, _fp(request, principal, fingerprint)) / name
     media_type = "text/vtt; charset=utf-8" if name.endswith(".vtt") else "image/jpeg"
     return _send(
         request, settings, path, media_type, f"{fingerprint}-{settings.sprite_width}-{name}"
@@ -64,19 +68,23 @@ def sprite_file(fingerprint: str, name: str, request: Request, settings: Setting
 
 
 @file_route(router, "/previews/{fingerprint}/strip.jpg")
-def strip(fingerprint: str, request: Request, settings: SettingsDep) -> Response:
+def strip(
+    fingerprint: str, request: Request, settings: SettingsDep, principal: PrincipalDep
+) -> Response:
     """The preview strip: frames side by side, for hover scrubbing in grids."""
-    path = previews.strip_path(settings, _fp(fingerprint))
+    path = previews.strip_path(settings, _fp(request, principal, fingerprint))
     return _send(request, settings, path, "image/jpeg", f"{fingerprint}-{path.name}")
 
 
 @file_route(router, "/previews/{fingerprint}/teaser-{size}.mp4")
-def teaser(fingerprint: str, size: str, request: Request, settings: SettingsDep) -> Response:
+def teaser(
+    fingerprint: str, size: str, request: Request, settings: SettingsDep, principal: PrincipalDep
+) -> Response:
     """A teaser (small or large): a silent MP4 of short clips across the video."""
     width = previews.teaser_widths(settings).get(size)
     if width is None:
         raise not_found("preview")
-    path = previews.teaser_path(settings, _fp(fingerprint), width)
+    path = previews.teaser_path(settings, _fp(request, principal, fingerprint), width)
     return _send(request, settings, path, "video/mp4", f"{fingerprint}-{width}.mp4")
 
 

@@ -41,6 +41,5 @@ def change_settings(
         tunables.change(live.engine, live.base, changes)
     except tunables.TunableError as exc:
         raise HTTPException(422, str(exc)) from None
-    live.refresh()
-    request.app.state.jobs.live.refresh()  # what this process plans jobs with
+    live.refresh()  # the one this process's pages, thumbnails and jobs read
     return {"settings": tunables.describe(live.engine, live.base)}

@@ -20,8 +20,6 @@ made by a function for each kind, and FastAPI reads their annotations (the path
 parameter's name) as objects.
 """
 
-import base64
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import Field
-from sqlalchemy import ColumnElement
+from sqlalchemy import BindParameter, ColumnElement, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +38,7 @@ from mediashelf.library import names
 from mediashelf.library.names import Named
 from mediashelf.library.roots import in_library
 from mediashelf.library.visibility import shown
+from mediashelf.web import cursors
 from mediashelf.web.api.auth import Strict
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.security import access
@@ -185,44 +184,6 @@ def link(
     return {"removed": changed.removed}
 
 
-# -- cursors ---------------------------------------------------------------------------
-
-
-def _encode_cursor(sort: str, value: Any, entry_id: int) -> str:
-    raw = json.dumps([sort, value, entry_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _bad_cursor() -> HTTPException:
-    return HTTPException(400, "invalid cursor: use next_cursor from the previous page")
-
-
-def _is_int64(value: Any) -> bool:
-    return type(value) is int and -(2**63) <= value < 2**63  # not a bool, not too big
-
-
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    """The (key or count, id) a cursor carries, checked as the untrusted input it is."""
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        cur_sort, value, entry_id = json.loads(raw)
-    except (ValueError, TypeError, RecursionError):
-        raise _bad_cursor() from None
-    if cur_sort != sort or not _is_int64(entry_id):
-        raise _bad_cursor()
-    if sort.lstrip("-") == "count":
-        if not _is_int64(value):
-            raise _bad_cursor()
-    elif not isinstance(value, str) or "\x00" in value:
-        raise _bad_cursor()
-    else:
-        try:
-            value.encode()  # a lone surrogate cannot be sent to the database
-        except UnicodeEncodeError:
-            raise _bad_cursor() from None
-    return value, entry_id
-
-
 def list_page(
     db: Session,
     settings: Settings,
@@ -239,7 +200,11 @@ def list_page(
     if q:
         conditions.append(names.search(db, spec.kind, q))
     order: names.Order = "count" if sort.value.lstrip("-") == "count" else "name"
-    after = _decode_cursor(cursor, sort.value) if cursor else None
+    after = (
+        cursors.decode(cursor, sort.value, "int" if order == "count" else "text")
+        if cursor
+        else None
+    )
     rows = names.listing(
         db,
         spec.kind,
@@ -254,11 +219,37 @@ def list_page(
     next_cursor = None
     if len(rows) > limit:
         last, count = page[-1]
-        next_cursor = _encode_cursor(sort.value, count if order == "count" else last.key, last.id)
-    return {
-        spec.plural: [spec.json(db, entry, count) for entry, count in page],
-        "next_cursor": next_cursor,
-    }
+        next_cursor = cursors.encode(sort.value, count if order == "count" else last.key, last.id)
+    shown = [spec.json(db, entry, count) for entry, count in page]
+    covers = _covers(db, settings, spec, [entry.id for entry, _ in page])
+    for entry in shown:
+        entry["cover"] = covers.get(entry["id"])
+    return {spec.plural: shown, "next_cursor": next_cursor}
+
+
+def _covers(db: Session, settings: Settings, spec: Spec, ids: list[int]) -> dict[int, Any]:
+    """Each entry's cover for a list: the newest item (by id, the one added last) that the
+    list's counts count, by its thumbnails. One indexed lookup per entry, read backwards
+    from the link's newest item: never all of a popular tag's items."""
+    from mediashelf.web.api.items import item_json  # it imports this module
+
+    link = spec.kind.item_link
+    entry: BindParameter[int] = bindparam("entry")
+    newest = (
+        select(Item)
+        .join(link, link.c.item_id == Item.id)
+        .where(link.c[spec.kind.column] == entry, Item.status == "present")
+        .where(*counted(db, settings))
+        .order_by(link.c.item_id.desc())
+        .limit(1)
+    )
+    out: dict[int, Any] = {}
+    for entry_id in ids:
+        item = db.execute(newest, {"entry": entry_id}).scalar()
+        if item is not None:
+            shown = item_json(item, settings)
+            out[entry_id] = {k: shown[k] for k in ("id", "thumbnails", "color", "width", "height")}
+    return out
 
 
 def one_json(db: Session, settings: Settings, spec: Spec, entry: Named) -> dict[str, Any]:
@@ -266,6 +257,7 @@ def one_json(db: Session, settings: Settings, spec: Spec, entry: Named) -> dict[
     counts = names.item_counts(db, spec.kind, [entry.id], *counted(db, settings))
     count = counts.get(entry.id, 0)
     out = spec.json(db, entry, count)
+    out["cover"] = _covers(db, settings, spec, [entry.id]).get(entry.id)
     out["photosets"] = names.photoset_count(db, spec.kind, entry.id)
     if spec.detail is not None:
         out.update(spec.detail(db, entry))

@@ -24,17 +24,23 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mediashelf.auth.access import allows
+from mediashelf.auth.access import Principal, allows
 from mediashelf.auth.gate import Gate, KeyRefused
 from mediashelf.config import Settings
 from mediashelf.jobs import store
 from mediashelf.jobs.queue import Jobs
 from mediashelf.library.cache import is_fingerprint, thumbnail_path
 from mediashelf.library.tunables import LiveSettings
+from mediashelf.library.visibility import Fingerprints
 from mediashelf.web.api.items import ThumbSize, not_found
 from mediashelf.web.deps import SettingsDep
 from mediashelf.web.responses import file_route
-from mediashelf.web.security import client_address, credential_in_url, credentials
+from mediashelf.web.security import (
+    PrincipalDep,
+    client_address,
+    credential_in_url,
+    credentials,
+)
 from mediashelf.web.streaming import IMMUTABLE, etag_matches, send_file
 
 router = APIRouter(tags=["items"])
@@ -50,12 +56,25 @@ def locate(settings: Settings, fingerprint: str, size: str) -> tuple[Path, str, 
     return thumbnail_path(settings.cache_dir, fingerprint, px, ext), etag, MEDIA_TYPES[ext]
 
 
+def content_hidden(request: Request, principal: Principal, fingerprint: str) -> bool:
+    """True when content filters hide every item with this content from this caller
+    (never from an admin)."""
+    if "admin" in principal.perms:
+        return False
+    fingerprints: Fingerprints = request.app.state.fingerprints
+    return fingerprints.hidden(fingerprint)
+
+
 @file_route(router, "/thumbnails/{fingerprint}/{size}")
 async def thumbnail(
-    fingerprint: str, size: ThumbSize, request: Request, settings: SettingsDep
+    fingerprint: str,
+    size: ThumbSize,
+    request: Request,
+    settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> Response:
     """A thumbnail by content fingerprint. Immutable: the URL changes with the content."""
-    if not is_fingerprint(fingerprint):
+    if not is_fingerprint(fingerprint) or content_hidden(request, principal, fingerprint):
         raise not_found("thumbnail")
     path, etag, media_type = locate(settings, fingerprint, size.value)
     headers = {"etag": etag, "cache-control": IMMUTABLE}
@@ -99,10 +118,13 @@ class ThumbnailFastPath:
     route's own checks then answer it.
     """
 
-    def __init__(self, app: ASGIApp, live: LiveSettings, gate: Gate) -> None:
+    def __init__(
+        self, app: ASGIApp, live: LiveSettings, gate: Gate, fingerprints: Fingerprints
+    ) -> None:
         self.app = app
         self.live = live
         self.gate = gate
+        self.fingerprints = fingerprints
         self.enabled = not live.base.accel_redirect_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,7 +134,7 @@ class ThumbnailFastPath:
         if (
             match is None
             or any(name == b"if-none-match" for name, _ in scope["headers"])
-            or not self._allowed(scope)
+            or not self._allowed(scope, match[1])
         ):
             await self.app(scope, receive, send)
             return
@@ -136,7 +158,7 @@ class ThumbnailFastPath:
         )
         await send({"type": "http.response.body", "body": data})
 
-    def _allowed(self, scope: Scope) -> bool:
+    def _allowed(self, scope: Scope, fingerprint: str) -> bool:
         query = scope["query_string"]
         if query and credential_in_url(query.decode("latin-1")):
             return False  # a credential in the URL: the route refuses it
@@ -144,4 +166,6 @@ class ThumbnailFastPath:
             principal = self.gate.identify(*credentials(scope), client_address(scope))
         except KeyRefused:
             return False
-        return allows(principal, "read")
+        if principal is None or not allows(principal, "read"):
+            return False
+        return "admin" in principal.perms or not self.fingerprints.hidden(fingerprint)

@@ -44,10 +44,25 @@ def _user(db: DbDep, user_id: int) -> User:
     return user
 
 
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
+Cursor = Annotated[
+    int | None, Query(ge=1, le=2**63 - 1, description="next_cursor from the previous page")
+]
+
+
+def _next(rows: list[Any], limit: int) -> int | None:
+    """The cursor to the page after `rows` (fetched with one row more than `limit`)."""
+    return rows[limit - 1].id if len(rows) > limit else None
+
+
 @router.get("/users", openapi_extra=access("admin"))
-def list_users(db: DbDep) -> dict[str, Any]:
-    """Every user, oldest first."""
-    return {"users": [user_json(u) for u in db.scalars(select(User).order_by(User.id))]}
+def list_users(db: DbDep, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    """Users, oldest first. Follow `next_cursor` for the next page."""
+    query = select(User).order_by(User.id).limit(limit + 1)
+    if cursor is not None:
+        query = query.where(User.id > cursor)
+    rows = list(db.scalars(query))
+    return {"users": [user_json(u) for u in rows[:limit]], "next_cursor": _next(rows, limit)}
 
 
 @router.post("/users", status_code=201, openapi_extra=access("admin"))
@@ -114,13 +129,23 @@ def list_keys(
     principal: PrincipalDep,
     db: DbDep,
     all_users: Annotated[bool, Query(description="Admins: everyone's keys")] = False,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Your API keys (never their secrets), newest first."""
+    """Your API keys (never their secrets), newest first. Follow `next_cursor` for the
+    next page."""
     if all_users and "admin" not in principal.perms:
         raise HTTPException(403, "only admins see everyone's keys")
-    names = {uid: name for uid, name in db.execute(select(User.id, User.username))}
-    keys = apikeys.listing(db, None if all_users else principal.user_id)
-    return {"keys": [key_json(k, names.get(k.user_id)) for k in keys]}
+    owner = None if all_users else principal.user_id
+    rows = apikeys.listing(db, owner, before=cursor, limit=limit + 1)
+    keys = rows[:limit]
+    owners = {k.user_id for k in keys}
+    found = db.execute(select(User.id, User.username).where(User.id.in_(owners)))
+    names = {uid: name for uid, name in found}
+    return {
+        "keys": [key_json(k, names.get(k.user_id)) for k in keys],
+        "next_cursor": _next(rows, limit),
+    }
 
 
 @router.post("/apikeys", status_code=201, openapi_extra=access("account"))

@@ -1,0 +1,4 @@
+import { startPage } from "../../lib/page";
+import Login from "./Login.svelte";
+
+startPage(Login);

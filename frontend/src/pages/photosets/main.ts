@@ -1,0 +1,5 @@
+import { startPage } from "../../lib/page";
+import "../../lib/browse/browse.css";
+import Photosets from "./Photosets.svelte";
+
+startPage(Photosets);

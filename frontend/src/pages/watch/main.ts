@@ -1,0 +1,5 @@
+import "../../lib/watch/watch.css";
+import { startPage } from "../../lib/page";
+import Watch from "./Watch.svelte";
+
+startPage(Watch);

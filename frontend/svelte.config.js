@@ -1,0 +1,4 @@
+// Every component is written in Svelte 5's runes mode.
+export default {
+  compilerOptions: { runes: true },
+};
