@@ -52,6 +52,18 @@ def test_a_seed_fixes_the_order_across_pages(lib: TestClient) -> None:
     assert lib.get("/api/v1/random/seeded/-1").status_code == 422
 
 
+def test_seeds_shuffle_neighbouring_ids(lib: TestClient) -> None:
+    """A library's ids are consecutive; a linear key (id * m mod p) kept them in step, so one
+    seed in five gave plain or reversed id order and two seeds often gave the same order."""
+    everything = sorted(i["id"] for i in all_items(lib))
+    orders = [tuple(_seeded(lib, seed, 100)) for seed in range(40)]
+    in_id_order = [o for o in orders if list(o) in (everything, everything[::-1])]
+    assert in_id_order == []
+    assert len(set(orders)) == len(orders)
+    firsts = Counter(o[0] for o in orders)
+    assert firsts.most_common(1)[0][1] <= 6  # no item leads most orders (fair: 40/33 each)
+
+
 def test_random_picks_respect_the_kind(lib: TestClient) -> None:
     picks = lib.get("/api/v1/random", params={"kind": "video", "limit": 10}).json()["items"]
     assert len(picks) == 3 and {i["kind"] for i in picks} == {"video"}
@@ -92,3 +104,33 @@ def test_the_seed_routes(lib: TestClient) -> None:
     assert data["id"] == video["id"] and data["path"] == video["path"]
     photo = all_items(lib, kind="image")[0]
     assert lib.get(f"/api/get-video-data/{photo['fingerprint']}").status_code == 404
+
+
+def test_related_items_share_performers_studio_and_tags(lib: TestClient) -> None:
+    photos = {i["path"]: i["id"] for i in all_items(lib, kind="image")}
+    me, a, b, c, d, e = (photos[f"p{n:02d}.jpg"] for n in range(20, 26))
+    video = all_items(lib, kind="video")[0]["id"]
+
+    def attach(kind: str, names: list[str], items: list[int]) -> None:
+        resp = lib.post(f"/api/v1/{kind}/attach", json={kind: names, "items": items})
+        assert resp.status_code == 200, resp.text
+
+    attach("performers", ["Rel Star"], [me, a, e, video])  # worth 3 each
+    attach("studios", ["Rel Studio"], [me, b])  # 2
+    attach("tags", ["rel-x", "rel-y"], [me, b])  # 1 each: b has 4 in all
+    attach("tags", ["rel-y"], [c])  # 1
+    attach("tags", ["rel-secret"], [e])
+    (secret,) = lib.get("/api/v1/tags", params={"q": "rel-secret"}).json()["tags"]
+    assert lib.put("/api/v1/admin/content-filters", json={"tags": [secret["id"]]}).is_success
+    try:
+        got = lib.get(f"/api/v1/items/{me}/related").json()["items"]
+        assert [i["id"] for i in got] == [b, a, c]  # not d (nothing shared), e (hidden), me
+        videos = lib.get(f"/api/v1/items/{me}/related", params={"kind": "video"}).json()
+        assert [i["id"] for i in videos["items"]] == [video]
+        one = lib.get(f"/api/v1/items/{me}/related", params={"limit": 1}).json()["items"]
+        assert [i["id"] for i in one] == [b]
+        assert lib.get(f"/api/v1/items/{d}/related").json() == {"items": []}
+        assert lib.get("/api/v1/items/999999/related").status_code == 404
+        assert lib.get(f"/api/v1/items/{me}/related", params={"limit": 101}).status_code == 400
+    finally:
+        assert lib.put("/api/v1/admin/content-filters", json={}).is_success

@@ -12,16 +12,17 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from sqlalchemy import BigInteger, ColumnElement, cast, func, select, tuple_
+from sqlalchemy import BigInteger, ColumnElement, cast, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from mediashelf.auth.access import Principal
 from mediashelf.config import Settings
-from mediashelf.db.models import Favorite, Item, Rating
+from mediashelf.db.models import Favorite, Item, ItemPerformer, ItemStudio, ItemTag, Rating
 from mediashelf.library.roots import in_library
 from mediashelf.library.visibility import shown
-from mediashelf.web.api.items import Kind, by_hash, items_json, not_found
+from mediashelf.web.api.items import ItemId, Kind, by_hash, items_json, lookup, not_found
 from mediashelf.web.deps import DbDep, SettingsDep
+from mediashelf.web.responses import errors
 from mediashelf.web.security import PrincipalDep, access
 
 router = APIRouter(tags=["discover"])
@@ -30,9 +31,11 @@ seed_router = APIRouter(tags=["seed"])
 Seed = Annotated[
     int, Path(ge=0, le=2**31 - 1, description="Any number: the same one gives the same order")
 ]
-# A permutation of ids that a seed picks: id times a multiplier that the seed chooses, modulo
-# a prime, computed by the database so that pages follow one order (both factors below
-# 2^31 keep it inside 64 bits).
+# The order a seed picks: a key per id that mixes the id with seed-chosen factors, modulo a
+# prime, computed by the database so that pages follow one order (ties, rare, go by id).
+# Squaring makes it non-linear: an affine key alone (id * m mod p) kept neighbouring ids in
+# step, so a fifth of all seeds sorted a small library in plain or reversed id order. Every
+# factor stays below 2^31, so no product leaves 64 bits.
 _PRIME = 2_147_483_647
 _CURSOR = re.compile(r"(\d{1,10})\.(\d{1,19})")
 SPOTLIGHT_POOL = 5_000  # the best-liked items the spotlight draws from
@@ -47,8 +50,11 @@ def _base(db: Session, settings: Settings, kind: Kind | None) -> list[ColumnElem
 
 def _order_key(seed: int) -> ColumnElement[int]:
     multiplier = 1 + (seed * 2_654_435_761 + 40_503) % (_PRIME - 1)
+    offset = (seed * 40_503 + 12_345) % _PRIME
     # BIGINT: PostgreSQL's INTEGER arithmetic would overflow.
-    return (cast(Item.id, BigInteger) * multiplier) % _PRIME  # type: ignore[no-any-return]
+    mixed = (cast(Item.id, BigInteger) * multiplier + offset) % _PRIME
+    mixed = ((mixed * mixed) % _PRIME * 48_271 + multiplier) % _PRIME
+    return (mixed * mixed) % _PRIME  # type: ignore[no-any-return]
 
 
 def random_items(db: Session, settings: Settings, kind: Kind | None, limit: int) -> list[Item]:
@@ -139,6 +145,58 @@ def get_spotlight(
     """One item, favorites and well-rated items more likely."""
     item = spotlight(db, settings, kind)
     return {"items": items_json(db, settings, principal, [item] if item else [])}
+
+
+# What one shared link of each kind is worth to "related": a performer says most.
+RELATED_WEIGHTS = {"performer": 3, "studio": 2, "tag": 1}
+
+
+def related_items(
+    db: Session, settings: Settings, item: Item, kind: Kind | None, limit: int
+) -> list[Item]:
+    """Items sharing performers, the studio or tags with `item`, the most shared (by
+    RELATED_WEIGHTS) first, then the newest."""
+    scored = []
+    for link, column in (
+        (ItemPerformer, ItemPerformer.performer_id),
+        (ItemStudio, ItemStudio.studio_id),
+        (ItemTag, ItemTag.tag_id),
+    ):
+        mine = select(column).where(link.item_id == item.id)
+        weight = RELATED_WEIGHTS[column.key.removesuffix("_id")]
+        scored.append(
+            select(link.item_id.label("item_id"), literal(weight).label("w")).where(
+                column.in_(mine), link.item_id != item.id
+            )
+        )
+    links = union_all(*scored).subquery()
+    score = func.sum(links.c.w).label("score")
+    totals = select(links.c.item_id, score).group_by(links.c.item_id).subquery()
+    query = (
+        select(Item)
+        .join(totals, totals.c.item_id == Item.id)
+        .where(*_base(db, settings, kind))
+        .order_by(totals.c.score.desc(), Item.date.desc(), Item.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+@router.get("/items/{item_id}/related", openapi_extra=access("read"), responses=errors(404))
+def get_related(
+    item_id: ItemId,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    kind: Annotated[Kind | None, Query(description="Default: the item's own kind")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 12,
+) -> dict[str, Any]:
+    """Items that share performers, the studio or tags with this one: performers count
+    most (3), then the studio (2), then each tag (1); ties go to the newest."""
+    item = lookup(db, settings, item_id, principal)
+    wanted = kind or Kind(item.kind)
+    found = related_items(db, settings, item, wanted, limit)
+    return {"items": items_json(db, settings, principal, found)}
 
 
 # -- the seed video app's routes ------------------------------------------------------
