@@ -12,7 +12,7 @@ is the local admin) on a free loopback port.
                      next animation frame (so: painted). One condition for every page,
                      polled each frame by an init script; a fresh browser context (cold
                      HTTP cache) per run, median of `--runs`. Baselines: the old static
-                     gallery (static/gallery.*, while those files exist), and a plain page
+                     gallery (static/gallery.*, read from git at OLD_REV), and a plain page
                      (one fetch of 100 items, an <img> each, no framework).
   JS per page        gzip -9 of each built page's entry script and the chunks it preloads
                      (dist/*.html). Baseline: the old static gallery's scripts.
@@ -53,7 +53,10 @@ from serve import HOST, free_ports, mediashelf_cmd, say, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 DIST = REPO / "src" / "mediashelf" / "web" / "dist"
-STATIC = REPO / "src" / "mediashelf" / "web" / "static"
+# The old hand-written gallery (src/mediashelf/web/static/, removed with the Svelte UI) is
+# the baseline: read from the last commit that had it, served by Playwright.
+OLD_REV = "0addfeb"
+OLD_DIR = "src/mediashelf/web/static"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 VIEWPORT = {"width": 1440, "height": 900}
 
@@ -226,16 +229,37 @@ def js_sizes() -> dict[str, int]:
     return out
 
 
-def old_js() -> int | None:
-    files = [STATIC / "gallery.js", STATIC / "session.js"]
-    if not all(f.exists() for f in files):
+def old_file(name: str) -> bytes | None:
+    """A file of the old gallery, from git (None outside a clone with that history)."""
+    try:
+        return subprocess.run(
+            ["git", "show", f"{OLD_REV}:{OLD_DIR}/{name}"],
+            cwd=REPO, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
         return None
-    return sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+
+
+def old_js() -> int | None:
+    files = [old_file("gallery.js"), old_file("session.js")]
+    if any(f is None for f in files):
+        return None
+    return sum(len(gzip.compress(f, 9)) for f in files if f is not None)
 
 
 def old_page() -> str | None:
-    page = STATIC / "gallery.html"
-    return page.read_text() if page.exists() else None
+    page = old_file("gallery.html")
+    return page.decode() if page is not None else None
+
+
+def serve_old(route: Any) -> None:
+    name = route.request.url.split("/static/", 1)[1].split("?")[0]
+    body = old_file(name)
+    if body is None:
+        route.fulfill(status=404)
+        return
+    kind = {"js": "text/javascript", "css": "text/css", "html": "text/html"}
+    route.fulfill(body=body, content_type=kind.get(name.rsplit(".", 1)[-1], "text/plain"))
 
 
 def open_page(browser: Any, base: str, which: str, plain_items: int = 100) -> Any:
@@ -247,6 +271,7 @@ def open_page(browser: Any, base: str, which: str, plain_items: int = 100) -> An
         body = old_page()
         assert body is not None
         page.route(f"{base}/old-gallery", lambda r: r.fulfill(body=body, content_type="text/html"))
+        page.route(f"{base}/static/**", serve_old)
         page.goto(f"{base}/old-gallery")
     elif which == "plain":
         body = PLAIN.replace("LIMIT", str(plain_items))
