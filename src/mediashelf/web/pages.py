@@ -33,6 +33,10 @@ PAGE_CSP = (
     "frame-ancestors 'none'"
 )
 PAGE_HEADERS = {"content-security-policy": PAGE_CSP, "cache-control": "no-cache"}
+# The gallery's first request in the plain library view (frontend/src/pages/gallery:
+# FIRST_PAGE items, no filter), preloaded as the page's script would fetch it
+# (tests/web/test_gallery_page.py checks that the page uses it, not a second request).
+FIRST_ITEMS = "</api/v1/items?limit=100>; rel=preload; as=fetch; crossorigin=anonymous"
 
 # Vite names each built asset by its content's hash: a name never changes its bytes.
 IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
@@ -118,9 +122,14 @@ def add_pages(app: FastAPI) -> None:
         )
 
     @app.get("/", include_in_schema=False, openapi_extra=access("read", page=True))
-    def gallery() -> HTMLResponse:
-        """The gallery: the library, or the view its query string describes."""
-        return built.page("gallery")
+    def gallery(request: Request) -> HTMLResponse:
+        """The gallery: the library, or the view its query string describes. For the
+        plain library view the browser is told to fetch the first page of items at once,
+        while the page's script loads (the script asks for that very URL)."""
+        page = built.page("gallery")
+        if not request.url.query and page.status_code == 200:
+            page.headers["link"] = FIRST_ITEMS
+        return page
 
     @app.get("/watch/{item_id}", include_in_schema=False, openapi_extra=access("read", page=True))
     def watch_page(item_id: items.ItemId) -> HTMLResponse:
