@@ -401,6 +401,37 @@ def test_an_image_opens_in_the_lightbox_and_pages_through_the_view(
     assert page.url.endswith("/?kind=image") or "kind=image" in page.url  # still the gallery
 
 
+def test_a_link_to_an_item_opens_the_viewer_on_load(big: dict[str, Any], page: Any) -> None:
+    base = big["base"]
+    first = _api(base, "/api/v1/items", limit=5)["items"]
+    page.goto(f"{base}/#item={first[3]['id']}")
+    page.wait_for_selector("[role=dialog]")
+    assert page.text_content("#lb-position") == "4"  # in the view's list: → goes on
+    assert first[3]["name"] in (page.get_attribute("[role=dialog]", "aria-label") or "")
+    page.keyboard.press("ArrowRight")
+    until(page, "() => document.getElementById('lb-position').textContent === '5'")
+    # Back closes it, and the gallery is still there.
+    page.go_back()
+    page.wait_for_selector("[role=dialog]", state="detached")
+    assert page.url == f"{base}/"
+    assert page.is_visible("#grid .tile")
+
+    # The oldest photo is the view's last: not in the first page, so fetched by id.
+    oldest = _api(base, "/api/v1/items", limit=1, sort="date")["items"][0]
+    page.goto(f"{base}/?kind=image#item={oldest['id']}")
+    page.wait_for_selector("[role=dialog]")
+    assert oldest["name"] in (page.get_attribute("[role=dialog]", "aria-label") or "")
+    assert not page.query_selector(f"#grid .tile[data-id='{oldest['id']}']")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[role=dialog]", state="detached")
+    assert page.url == f"{base}/?kind=image"
+
+    # An id that is not there: a message, no viewer.
+    page.goto(f"{base}/?kind=video#item=99999999")
+    page.wait_for_selector(".toast.bad:has-text('Could not open item 99999999')")
+    assert not page.query_selector("[role=dialog]")
+
+
 def test_a_bad_filter_in_the_url_says_what_is_wrong(big: dict[str, Any], page: Any) -> None:
     page.goto(big["base"] + "/?rating_min=9&kind=picture")
     until(page, "() => !!document.getElementById('message')")
