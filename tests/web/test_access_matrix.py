@@ -153,6 +153,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case("read", fixed("/openapi.json")),
     ("GET", "/api/v1/items"): Case("read", fixed("/api/v1/items")),
     ("GET", "/api/v1/items/count"): Case("read", fixed("/api/v1/items/count")),
+    ("GET", "/api/v1/folders"): Case("read", fixed("/api/v1/folders")),
     ("GET", "/api/v1/items/{item_id}"): Case("read", lambda c: IMG.format(ctx=c)),
     ("GET", "/api/v1/items/{item_id}/exif"): Case("read", lambda c: IMG.format(ctx=c) + "/exif"),
     ("GET", "/api/v1/items/{item_id}/related"): Case(
@@ -231,6 +232,17 @@ MATRIX: dict[tuple[str, str], Case] = {
         "write", lambda c: IMG.format(ctx=c) + "/favorite"
     ),
     ("GET", "/api/v1/favorites"): Case("read", fixed("/api/v1/favorites")),
+    ("POST", "/api/v1/favorites/add"): Case(
+        "write", fixed("/api/v1/favorites/add"), body=lambda c: {"items": [c.image["id"]]}
+    ),
+    ("POST", "/api/v1/favorites/remove"): Case(
+        "write", fixed("/api/v1/favorites/remove"), body=lambda c: {"items": [c.image["id"]]}
+    ),
+    ("POST", "/api/v1/ratings/set"): Case(
+        "write",
+        fixed("/api/v1/ratings/set"),
+        body=lambda c: {"items": [c.image["id"]], "value": 80},
+    ),
     ("GET", "/api/v1/items/{item_id}/caption"): Case(
         "read", lambda c: IMG.format(ctx=c) + "/caption"
     ),

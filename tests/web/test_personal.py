@@ -167,3 +167,61 @@ def test_everything_stays_on_a_moved_file(lib: Lib, db_url: str) -> None:
     assert moved["rating"]["mine"] == 60 and moved["favorite"] is True
     assert moved["views"]["count"] == 1 and moved["views"]["position"] == 3.0
     assert moved["caption"] == "Sunset at the lake"
+
+
+def test_a_selection_is_rated_and_favorited_in_one_request(lib: Lib) -> None:
+    a, b = lib.ids["trip/a.jpg"], lib.ids["trip/b.jpg"]
+    alice, bob = lib.client("member"), lib.client("member")
+    assert alice.put(f"/api/v1/items/{a}/rating", json={"value": 60}).status_code == 200
+    rated = alice.post("/api/v1/ratings/set", json={"items": [a, b, b], "value": 80})
+    assert rated.status_code == 200 and rated.json() == {"changed": 2}
+    assert [_item(alice, i)["rating"]["mine"] for i in (a, b)] == [80, 80]
+    assert _item(bob, a)["rating"]["mine"] is None  # only the caller's own ratings
+    again = alice.post("/api/v1/ratings/set", json={"items": [a, b], "value": 80})
+    assert again.json() == {"changed": 0}  # nothing to change
+    cleared = alice.post("/api/v1/ratings/set", json={"items": [a], "value": None})
+    assert cleared.json() == {"changed": 1} and _item(alice, a)["rating"]["count"] == 0
+
+    assert alice.put(f"/api/v1/items/{b}/favorite").status_code == 200
+    first = alice.get("/api/v1/favorites").json()["items"][0]
+    added = alice.post("/api/v1/favorites/add", json={"items": [a, b]})
+    assert added.json() == {"changed": 1}  # b was one already
+    assert {i["id"] for i in alice.get("/api/v1/favorites").json()["items"]} == {a, b}
+    assert alice.get("/api/v1/favorites").json()["items"][-1] == first  # b kept its date
+    assert bob.get("/api/v1/favorites").json()["items"] == []
+    removed = alice.post("/api/v1/favorites/remove", json={"items": [a, b]})
+    assert removed.json() == {"changed": 2} and alice.get("/api/v1/favorites").json()["items"] == []
+
+
+def test_a_selection_with_an_unknown_item_changes_nothing(lib: Lib) -> None:
+    a = lib.ids["trip/a.jpg"]
+    member = lib.client("member")
+    for path, body in (
+        ("/api/v1/ratings/set", {"items": [a, 999999], "value": 40}),
+        ("/api/v1/favorites/add", {"items": [a, 999999]}),
+    ):
+        resp = member.post(path, json=body)
+        assert resp.status_code == 404 and "999999" in resp.json()["detail"]
+    assert _item(member, a)["rating"]["mine"] is None and _item(member, a)["favorite"] is False
+    for bad in ({"items": [], "value": 20}, {"items": [a], "value": 101}, {"items": [a]}):
+        assert member.post("/api/v1/ratings/set", json=bad).status_code == 422
+    assert member.post("/api/v1/favorites/add", json={"items": [0]}).status_code == 422
+    viewer = lib.client("viewer")
+    assert viewer.post("/api/v1/favorites/add", json={"items": [a]}).status_code == 403
+
+
+def test_a_hidden_item_cannot_be_rated_in_a_selection(lib: Lib) -> None:
+    a, b = lib.ids["trip/a.jpg"], lib.ids["trip/b.jpg"]
+    tag = lib.admin.post("/api/v1/tags/attach", json={"tags": ["Secret"], "items": [b]})
+    assert tag.status_code == 200
+    secret = lib.admin.get("/api/v1/tags", params={"q": "Secret"}).json()["tags"][0]["id"]
+    assert lib.admin.put("/api/v1/admin/content-filters", json={"tags": [secret]}).is_success
+    member = lib.client("member")
+    refused = member.post("/api/v1/ratings/set", json={"items": [a, b], "value": 40})
+    assert refused.status_code == 404 and str(b) in refused.json()["detail"]
+    assert str(a) not in refused.json()["detail"].split(":")[1]
+    assert _item(member, a)["rating"]["mine"] is None
+    # An admin sees past content filters, as for one item.
+    assert lib.admin.post("/api/v1/ratings/set", json={"items": [a, b], "value": 40}).json() == {
+        "changed": 2
+    }

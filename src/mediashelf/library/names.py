@@ -520,7 +520,7 @@ def delete_entry(db: Session, kind: Kind, entry: Named) -> None:
 # -- links ------------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), CHUNK):
         yield unique[start : start + CHUNK]
@@ -551,7 +551,7 @@ def attach(
             raise Invalid(f"an item has one {kind.label}: attach one at a time")
         (target,) = targets
         link = kind.item_link
-        for chunk in _chunks(items):
+        for chunk in chunks(items):
             changed.removed += _run(
                 db, delete(link).where(link.c.item_id.in_(chunk), link.c[kind.column] != target)
             )
@@ -562,7 +562,7 @@ def attach(
                 .from_select(["item_id", kind.column], rows)
                 .on_conflict_do_nothing(),
             )
-        for chunk in _chunks(photosets):
+        for chunk in chunks(photosets):
             sets = Photoset.id.in_(chunk)
             replaced = _run(
                 db,
@@ -587,7 +587,7 @@ def attach(
     ]
     for table, owners_model, owner, owners in sides:
         assert table is not None
-        for chunk in _chunks(owners):
+        for chunk in chunks(owners):
             # Every (owner, entry) pair in one INSERT … SELECT; a join on true, not a
             # comma: SQLite needs the WHERE before ON CONFLICT, SQLAlchemy no cartesian.
             rows = (
@@ -615,11 +615,11 @@ def detach(
     if not targets:
         return changed
     link = kind.item_link
-    for chunk in _chunks(items):
+    for chunk in chunks(items):
         changed.removed += _run(
             db, delete(link).where(link.c.item_id.in_(chunk), link.c[kind.column].in_(targets))
         )
-    for chunk in _chunks(photosets):
+    for chunk in chunks(photosets):
         if kind.photoset_link is None:
             changed.removed += _run(
                 db,
@@ -642,7 +642,7 @@ def detach(
 def existing(db: Session, column: Any, ids: Sequence[int], *where: ColumnElement[bool]) -> set[int]:
     """Those of `ids` that are in `column` (e.g. Item.id), a query per 5,000."""
     found: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         found.update(db.scalars(select(column).where(column.in_(chunk), *where)))
     return found
 

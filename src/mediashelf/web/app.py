@@ -33,6 +33,7 @@ from mediashelf.web.api import (
     discover,
     events,
     filters,
+    folders,
     health,
     items,
     libraries,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router, prefix=api, responses=errors(404, 409))
     app.include_router(oidc.router, prefix=api, responses=errors(404))
     app.include_router(items.router, prefix=api, responses=errors(404))
+    app.include_router(folders.router, prefix=api, responses=errors(404))
     app.include_router(tags.router, prefix=api, responses=errors(404, 409))
     app.include_router(people.router, prefix=api, responses=errors(404, 409))
     app.include_router(personal.router, prefix=api, responses=errors(404))

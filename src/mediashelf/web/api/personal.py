@@ -1,6 +1,8 @@
 """Each user's own data on items: ratings, views (with the resume position), favorites.
 
-Ratings are 1-5 stars stored as 0-100 (a star is 20), so finer scales fit later.
+Ratings are 1-5 stars stored as 0-100 (a star is 20), so finer scales fit later. A
+selection's ratings and favorites change in one request (`/ratings/set`,
+`/favorites/add|remove`): all its items or, when one is unknown or hidden, none.
 Recording a view is cheap enough for every play and every position report: the request
 looks the item up, hands its connection back, and gives the view to the process's
 `ViewBatcher` for the app (library/views.py; made on first use, closed by the app's
@@ -23,12 +25,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from mediashelf.auth.access import Principal
+from mediashelf.config import Settings
 from mediashelf.db.models import Favorite, Item, Rating
 from mediashelf.db.upsert import upsert
+from mediashelf.library import names
 from mediashelf.library.clock import utcnow
 from mediashelf.library.roots import in_library
 from mediashelf.library.views import DatabaseBusy, ItemGone, ViewBatcher
@@ -43,6 +47,7 @@ from mediashelf.web.api.items import (
     lookup,
     not_found,
 )
+from mediashelf.web.api.tags import MAX_LINKS, ListedId
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import WHY, Problem
 from mediashelf.web.security import PrincipalDep, access
@@ -81,6 +86,14 @@ async def _close_batcher(app: FastAPI) -> None:
 
 class NewRating(Strict):
     value: int = Field(ge=0, le=100, description="0-100; a star is 20 (3 stars: 60)")
+
+
+class Selection(Strict):
+    items: list[ListedId] = Field(min_length=1, max_length=MAX_LINKS)
+
+
+class SelectionRating(Selection):
+    value: int | None = Field(ge=0, le=100, description="0-100 (a star is 20); null clears")
 
 
 class NewView(Strict):
@@ -128,6 +141,95 @@ def favor(db: Session, user_id: int, item_id: int, on: bool) -> None:
 def is_favorite(db: Session, user_id: int, item_id: int) -> bool:
     query = select(Favorite.item_id).where(Favorite.user_id == user_id, Favorite.item_id == item_id)
     return db.scalar(query) is not None
+
+
+def visible(db: Session, settings: Settings, principal: Principal, ids: list[int]) -> list[int]:
+    """`ids` without repeats, when every one is an item this principal may see (as `lookup`
+    checks one); else 404 naming those that are not."""
+    where = [in_library(settings)] + ([] if "admin" in principal.perms else [shown(db)])
+    unique = list(dict.fromkeys(ids))
+    missing = sorted(set(unique) - names.existing(db, Item.id, unique, *where))
+    if missing:
+        listed = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
+        raise HTTPException(404, f"no such items in the library: {listed}")
+    return unique
+
+
+def rate_many(db: Session, user_id: int, ids: list[int], value: int | None) -> int:
+    """Set (None: clear) a user's rating of each item, in one transaction. Answers how
+    many ratings changed."""
+    changed, now = 0, utcnow()
+    for chunk in names.chunks(ids):
+        mine = (Rating.user_id == user_id, Rating.item_id.in_(chunk))
+        rated = {i: v for i, v in db.execute(select(Rating.item_id, Rating.value).where(*mine))}
+        if value is None:
+            db.execute(delete(Rating).where(*mine))
+            changed += len(rated)
+            continue
+        other = [i for i, v in rated.items() if v != value]
+        if other:
+            db.execute(
+                update(Rating)
+                .where(Rating.user_id == user_id, Rating.item_id.in_(other))
+                .values(value=value, updated_at=now)
+            )
+        new = [i for i in chunk if i not in rated]
+        if new:
+            rows = [
+                {"user_id": user_id, "item_id": i, "value": value, "updated_at": now} for i in new
+            ]
+            db.execute(insert(Rating), rows)
+        changed += len(other) + len(new)
+    db.commit()
+    return changed
+
+
+def favor_many(db: Session, user_id: int, ids: list[int], on: bool) -> int:
+    """Add or remove the items from a user's favorites, in one transaction. Answers how
+    many were added or removed (those already so are left alone: their date stays)."""
+    changed, now = 0, utcnow()
+    for chunk in names.chunks(ids):
+        mine = (Favorite.user_id == user_id, Favorite.item_id.in_(chunk))
+        have = set(db.scalars(select(Favorite.item_id).where(*mine)))
+        if not on:
+            db.execute(delete(Favorite).where(*mine))
+            changed += len(have)
+            continue
+        new = [i for i in chunk if i not in have]
+        if new:
+            rows = [{"user_id": user_id, "item_id": i, "created_at": now} for i in new]
+            db.execute(insert(Favorite), rows)
+        changed += len(new)
+    db.commit()
+    return changed
+
+
+@router.post("/ratings/set", openapi_extra=access("write"))
+def rate_selection(
+    body: SelectionRating, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, int]:
+    """Rate many items at once (null clears your ratings of them). All or nothing: an
+    unknown item refuses the whole request. Answers how many of your ratings changed."""
+    ids = visible(db, settings, principal, body.items)
+    return {"changed": rate_many(db, principal.user_id, ids, body.value)}
+
+
+@router.post("/favorites/add", openapi_extra=access("write"))
+def favor_selection(
+    body: Selection, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, int]:
+    """Add many items to your favorites. All or nothing. Answers how many were added."""
+    ids = visible(db, settings, principal, body.items)
+    return {"changed": favor_many(db, principal.user_id, ids, True)}
+
+
+@router.post("/favorites/remove", openapi_extra=access("write"))
+def unfavor_selection(
+    body: Selection, db: DbDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, int]:
+    """Take many items out of your favorites. All or nothing. Answers how many were."""
+    ids = visible(db, settings, principal, body.items)
+    return {"changed": favor_many(db, principal.user_id, ids, False)}
 
 
 @router.get("/items/{item_id}/rating", openapi_extra=access("read"))
