@@ -312,6 +312,13 @@ def test_select_mode_bulk_tag_rate_and_favourite(big: dict[str, Any], page: Any)
     page.goto(base + "/")
     _grid_ready(page)
     until(page, "() => !document.getElementById('select-mode').disabled")
+    writes: list[str] = []
+
+    def sent(request: Any) -> None:
+        if request.method != "GET":
+            writes.append(f"{request.method} {request.url.removeprefix(base)}")
+
+    page.on("request", sent)
     page.click("#select-mode")
     page.click('.tile[data-index="2"]')
     page.click('.tile[data-index="6"]', modifiers=["Shift"])
@@ -333,6 +340,12 @@ def test_select_mode_bulk_tag_rate_and_favourite(big: dict[str, Any], page: Any)
     page.wait_for_selector(".toast:has-text('Rated')")
     page.click("#bulk-favourite")
     page.wait_for_selector(".toast:has-text('Added to favourites')")
+    # One request each for the five, not one per item.
+    assert writes == [
+        "POST /api/v1/tags/attach",
+        "POST /api/v1/ratings/set",
+        "POST /api/v1/favorites/add",
+    ]
     page.keyboard.press("Escape")
     until(page, "() => !document.getElementById('selected-count')")
 
@@ -347,6 +360,26 @@ def test_select_mode_bulk_tag_rate_and_favourite(big: dict[str, Any], page: Any)
     others = [i for i in listed if i not in ids]
     assert _api(base, f"/api/v1/items/{others[0]}")["favorite"] is False
 
+    # Unfavourite two and clear their ratings: one request each, kept after a reload.
+    writes.clear()
+    page.click("#select-mode")
+    page.click(f".tile[data-id='{ids[0]}']")
+    page.click(f".tile[data-id='{ids[1]}']")
+    page.click("#bulk-unfavourite")
+    page.wait_for_selector(".toast:has-text('Removed from favourites: 2 items')")
+    page.click(".rate.clear")
+    page.wait_for_selector(".toast:has-text('Ratings cleared: 2 items')")
+    assert writes == ["POST /api/v1/favorites/remove", "POST /api/v1/ratings/set"]
+    page.keyboard.press("Escape")
+    page.reload()
+    _grid_ready(page)
+    for item_id in ids:
+        item = _api(base, f"/api/v1/items/{item_id}")
+        cleared = item_id in ids[:2]
+        assert item["favorite"] is not cleared
+        assert item["rating"]["mine"] == (None if cleared else 80)
+        assert page.is_visible(f".tile[data-id='{item_id}'] .fav") is not cleared
+
     # A drag from one tile across others selects them all.
     first = page.query_selector('.tile[data-index="0"]').bounding_box()
     third = page.query_selector('.tile[data-index="2"]').bounding_box()
@@ -358,6 +391,45 @@ def test_select_mode_bulk_tag_rate_and_favourite(big: dict[str, Any], page: Any)
     until(page, "() => document.getElementById('selected-count')?.textContent === '3 selected'")
     assert page.evaluate("() => location.pathname") == "/"  # the drag opened nothing
     page.keyboard.press("Escape")
+
+
+def test_the_folder_picker_filters_the_grid_and_the_url(big: dict[str, Any], page: Any) -> None:
+    base = big["base"]
+    page.goto(base + "/")
+    _grid_ready(page)
+    page.click("#toggle-filters")
+    page.wait_for_selector("#folder-picker [data-folder='2025']")
+    picks = "els => els.map(e => e.dataset.folder)"
+    shown = page.eval_on_selector_all("#folder-picker .pick", picks)
+    assert shown == [f["path"] for f in _api(base, "/api/v1/folders")["folders"]]
+
+    # Down into 2025, and pick an album: the grid and the URL are that folder's.
+    page.click("#folder-picker [data-open='2025']")
+    page.click("#folder-picker [data-folder='2025/album_01']")
+    folder = "() => new URLSearchParams(location.search).get('folder')"
+    until(page, f"() => ({folder})() === '2025/album_01'")
+    until(page, "() => document.getElementById('view-title').textContent === 'album_01'")
+    count = _api(base, "/api/v1/items/count", folder="2025/album_01")["count"]
+    until(page, f"() => document.getElementById('count').textContent.startsWith('{count:,}')")
+    titles = page.eval_on_selector_all("#grid .tile", "els => els.slice(0, 20).map(e => e.title)")
+    assert titles and all(t.startswith("2025/album_01/") for t in titles)
+    picked = page.get_attribute("#folder-picker [data-folder='2025/album_01']", "aria-pressed")
+    assert picked == "true"
+
+    # Up to the top, pick 2025 (no item right in it), then with its sub-folders.
+    page.click("#folder-picker .step:has-text('All folders')")
+    page.click("#folder-picker [data-folder='2025']")
+    until(page, f"() => ({folder})() === '2025'")
+    page.wait_for_selector("#nothing")
+    page.check("#filter-recursive")
+    until(page, "() => new URLSearchParams(location.search).get('recursive') === '1'")
+    every = _api(base, "/api/v1/items/count", folder="2025", recursive="true")["count"]
+    until(page, f"() => document.getElementById('count').textContent.startsWith('{every:,}')")
+
+    # "Any folder" takes the filter away.
+    page.click("#folder-any")
+    until(page, "() => location.search === ''")
+    until(page, f"() => document.getElementById('count').textContent.startsWith('{ITEMS:,}')")
 
 
 def test_the_arrow_keys_move_between_tiles(big: dict[str, Any], page: Any) -> None:
@@ -399,6 +471,37 @@ def test_an_image_opens_in_the_lightbox_and_pages_through_the_view(
     page.keyboard.press("Escape")
     until(page, "() => !document.querySelector('[role=dialog]')")
     assert page.url.endswith("/?kind=image") or "kind=image" in page.url  # still the gallery
+
+
+def test_a_link_to_an_item_opens_the_viewer_on_load(big: dict[str, Any], page: Any) -> None:
+    base = big["base"]
+    first = _api(base, "/api/v1/items", limit=5)["items"]
+    page.goto(f"{base}/#item={first[3]['id']}")
+    page.wait_for_selector("[role=dialog]")
+    assert page.text_content("#lb-position") == "4"  # in the view's list: → goes on
+    assert first[3]["name"] in (page.get_attribute("[role=dialog]", "aria-label") or "")
+    page.keyboard.press("ArrowRight")
+    until(page, "() => document.getElementById('lb-position').textContent === '5'")
+    # Back closes it, and the gallery is still there.
+    page.go_back()
+    page.wait_for_selector("[role=dialog]", state="detached")
+    assert page.url == f"{base}/"
+    assert page.is_visible("#grid .tile")
+
+    # The oldest photo is the view's last: not in the first page, so fetched by id.
+    oldest = _api(base, "/api/v1/items", limit=1, sort="date")["items"][0]
+    page.goto(f"{base}/?kind=image#item={oldest['id']}")
+    page.wait_for_selector("[role=dialog]")
+    assert oldest["name"] in (page.get_attribute("[role=dialog]", "aria-label") or "")
+    assert not page.query_selector(f"#grid .tile[data-id='{oldest['id']}']")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[role=dialog]", state="detached")
+    assert page.url == f"{base}/?kind=image"
+
+    # An id that is not there: a message, no viewer.
+    page.goto(f"{base}/?kind=video#item=99999999")
+    page.wait_for_selector(".toast.bad:has-text('Could not open item 99999999')")
+    assert not page.query_selector("[role=dialog]")
 
 
 def test_a_bad_filter_in_the_url_says_what_is_wrong(big: dict[str, Any], page: Any) -> None:

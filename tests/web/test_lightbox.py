@@ -420,6 +420,40 @@ def test_discover_opens_images_in_the_lightbox(site: dict[str, Any], page: Any) 
     page.wait_for_url(f"**/watch/{ids[4]}")
 
 
+def test_a_link_to_an_item_opens_it_on_load(site: dict[str, Any], page: Any) -> None:
+    base, set_id, ids = site["base"], site["set"], site["ids"]
+    # A photoset's page: the viewer on that item, going through the set.
+    page.goto(f"{base}/photosets/{set_id}#item={ids[1]}")
+    page.wait_for_selector("[role=dialog]")
+    _showing(page, ids[1])
+    assert page.text_content("#lb-position") == "2"
+    assert page.evaluate("() => location.hash") == f"#item={ids[1]}"
+    page.keyboard.press("ArrowRight")
+    _showing(page, ids[2])
+    # Back closes it and stays on the set's page.
+    page.go_back()
+    page.wait_for_selector("[role=dialog]", state="detached")
+    assert page.url.endswith(f"/photosets/{set_id}")
+    assert page.is_visible("#items")
+
+    # Discover, with no seed yet: one is added to the URL, the link kept.
+    page.goto(f"{base}/discover#item={ids[3]}")
+    page.wait_for_selector("[role=dialog]")
+    _showing(page, ids[3])
+    assert "seed=" in page.url and page.url.endswith(f"#item={ids[3]}")
+    order = page.eval_on_selector_all("#shuffled .tile", "els => els.map(e => e.dataset.id)")
+    assert page.text_content("#lb-position") == str(order.index(str(ids[3])) + 1)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("[role=dialog]", state="detached")
+    assert "/discover?seed=" in page.url and "#" not in page.url
+
+    # An item that is not there: the page says so, and opens nothing.
+    page.goto(f"{base}/photosets/{set_id}#item=999999")
+    page.wait_for_selector("#link-error")
+    assert "Could not open item 999999" in (page.text_content("#link-error") or "")
+    assert page.is_visible("#items") and not page.query_selector("[role=dialog]")
+
+
 # A finger's gesture on the stage, as pointer events (Playwright's touchscreen only taps).
 GESTURE = """([moves, id]) => {
   const stage = document.querySelector('.stage');

@@ -5,7 +5,8 @@ import { api, request } from "../api/client";
 import { filtersToQuery, type Filters, type ListKey } from "./filters";
 import { toItem, toItems, type GalleryItem, type Named } from "./items";
 import type { Page } from "./feed";
-import { chunks } from "./pool";
+import { toFolders, type Folder } from "./folders";
+import { chunks } from "./chunks";
 
 type Json = Record<string, unknown>;
 
@@ -149,15 +150,21 @@ export async function createPhotoset(name: string, items: number[]): Promise<num
   return id;
 }
 
-/** Your rating of an item: 0-100 (a star is 20), or null to take it back. */
-export async function rate(id: number, value: number | null): Promise<void> {
-  if (value === null) await api.delete("/api/v1/items/{item_id}/rating", { path: { item_id: id } });
-  else await api.put("/api/v1/items/{item_id}/rating", { path: { item_id: id }, body: { value } });
+/** Your rating of these items, in one request (per 10,000): 0-100 (a star is 20), or null
+ * to take it back. All or nothing: an unknown or hidden item refuses it (404). */
+export async function rateMany(items: number[], value: number | null): Promise<void> {
+  for (const part of chunks(items, MAX_LINKS)) await api.post("/api/v1/ratings/set", { body: { items: part, value } });
 }
 
-export async function favourite(id: number, on: boolean): Promise<void> {
-  if (on) await api.put("/api/v1/items/{item_id}/favorite", { path: { item_id: id } });
-  else await api.delete("/api/v1/items/{item_id}/favorite", { path: { item_id: id } });
+/** These items in your favourites, or out of them, in one request (per 10,000); all or nothing. */
+export async function favouriteMany(items: number[], on: boolean): Promise<void> {
+  const path = on ? "/api/v1/favorites/add" : "/api/v1/favorites/remove";
+  for (const part of chunks(items, MAX_LINKS)) await api.post(path, { body: { items: part } });
+}
+
+/** A folder's sub-folders (`parent` "" for the top of the library). */
+export async function listFolders(parent: string, signal?: AbortSignal): Promise<Folder[]> {
+  return toFolders(await api.get("/api/v1/folders", { query: { parent }, signal }));
 }
 
 /** Admins: scan the library now (409 while a scan is pending: that is fine too). */

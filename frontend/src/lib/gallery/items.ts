@@ -2,6 +2,8 @@
 // actions need, read with care from the API's JSON (GET /api/v1/items declares only "an
 // object"). Keeping these instead of the whole answer keeps 100k items in tens of MB.
 
+import type { LightboxItem } from "../lightbox/types";
+
 export interface Thumbs {
   small: string;
   medium: string;
@@ -142,4 +144,10 @@ export function aspect(item: Pick<GalleryItem, "width" | "height" | "kind">): nu
 /** Where a tile leads: a video's watch page, an image's original file. */
 export function href(item: Pick<GalleryItem, "id" | "kind" | "original">): string {
   return item.kind === "video" ? `/watch/${item.id}` : item.original;
+}
+
+/** What the lightbox shows of an item. */
+export function toLightbox(item: GalleryItem): LightboxItem {
+  const { id, kind, width, height, color, thumbnails, original } = item;
+  return { id, label: label(item), kind, width, height, color, thumbnails, original };
 }

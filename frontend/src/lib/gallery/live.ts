@@ -59,3 +59,41 @@ export function follow(handlers: LiveHandlers, url = "/api/v1/events"): () => vo
   });
   return () => source.close();
 }
+
+/** What a page showing items refreshes: its list (the library changed), failed thumbnails
+ * (try again: more were made), items that had no thumbnail yet (fetch them again). */
+export type Refresh = "library" | "thumbnails" | "bare";
+
+/** How long each refresh waits for the events to settle (a scan sends many). */
+export const SETTLE: Record<Refresh, number> = { library: 800, thumbnails: 700, bare: 1000 };
+
+export function libraryRefreshes(change: LibraryChange): Refresh[] {
+  return change.new || change.changed || change.moved || change.missing ? ["library"] : [];
+}
+
+export function jobRefreshes(change: JobChange): Refresh[] {
+  if (change.status !== "done") return [];
+  if (change.kind === "thumbnail") return ["thumbnails", "bare"];
+  if (change.kind === "probe") return ["bare"];
+  return [];
+}
+
+/** Follow the stream, each refresh once the events asking for it have settled; the
+ * function it answers stops following (and the refreshes still waiting). */
+export function followRefreshes(refresh: Record<Refresh, () => void>, url?: string): () => void {
+  const timers = new Map<Refresh, ReturnType<typeof setTimeout>>();
+  const ask = (list: Refresh[]): void => {
+    for (const what of list) {
+      clearTimeout(timers.get(what));
+      timers.set(
+        what,
+        setTimeout(() => refresh[what](), SETTLE[what]),
+      );
+    }
+  };
+  const stop = follow({ library: (c) => ask(libraryRefreshes(c)), job: (c) => ask(jobRefreshes(c)) }, url);
+  return () => {
+    stop();
+    for (const timer of timers.values()) clearTimeout(timer);
+  };
+}

@@ -44,3 +44,62 @@ export function selectedItems<T extends Selectable>(selected: ReadonlySet<number
   if (!selected.size) return [];
   return items.filter((item) => selected.has(item.id));
 }
+
+/**
+ * Select mode's state: the selected ids (one set, changed in place: `version` says when)
+ * and how a click, a shift-click, a drag or a long press changes them. Plain TypeScript:
+ * the page keeps a reactive counter of `version`.
+ */
+export class Selection {
+  readonly selected = new Set<number>();
+  /** Bumped on every change. */
+  version = 0;
+  /** The last item clicked or pressed: where a shift-click's range starts. */
+  private anchor: number | null = null;
+  /** What was selected when the drag began. */
+  private base: ReadonlySet<number> = new Set();
+
+  get size(): number {
+    return this.selected.size;
+  }
+
+  clear(): void {
+    this.selected.clear();
+    this.anchor = null;
+    this.version += 1;
+  }
+
+  /** A click (or a long press: `range` false) on the item at `index`. */
+  click(items: readonly Selectable[], index: number, range = false): void {
+    const item = items[index];
+    if (!item) return;
+    if (range && this.anchor !== null) extend(this.selected, items, this.anchor, index);
+    else {
+      toggle(this.selected, item.id);
+      this.anchor = index;
+    }
+    this.version += 1;
+  }
+
+  dragStart(): void {
+    this.base = new Set(this.selected);
+  }
+
+  /** The drag touches these indexes now (on top of what was selected when it began). */
+  dragTo(items: readonly Selectable[], touched: readonly number[]): void {
+    const now = dragged(this.base, items, touched);
+    this.selected.clear();
+    for (const id of now) this.selected.add(id);
+    this.version += 1;
+  }
+
+  all(items: readonly Selectable[]): void {
+    for (const item of items) this.selected.add(item.id);
+    this.version += 1;
+  }
+
+  /** The selected ids. */
+  ids(): number[] {
+    return [...this.selected];
+  }
+}

@@ -15,5 +15,5 @@ export interface LightboxItem {
   original: string;
 }
 
-/** Asking a page for more items at an end of its list: what it got (none: no more). */
-export type More = (end: "before" | "after") => Promise<LightboxItem[]>;
+/** Asking a page for more items at the end of its list: what it got (none: no more). */
+export type More = () => Promise<LightboxItem[]>;
