@@ -30,13 +30,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def this_checkout() -> dict[str, str]:
+    """The PYTHONPATH that this test run was given, if any, so that a server or command it
+    starts runs the same code (a git worktree's `src/`, not the installed package's)."""
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": path} if path else {}
+
+
 def mediashelf(
     env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """Run the `mediashelf` command with exactly this environment; its output captured."""
+    """Run the `mediashelf` command with exactly this environment (and this run's
+    PYTHONPATH); its output captured."""
     return subprocess.run(
         [sys.executable, "-m", "mediashelf", *args],
-        env=env,
+        env={**this_checkout(), **env},
         cwd=cwd or Path(env["DATA_DIR"]).parent,
         capture_output=True,
         text=True,
@@ -50,14 +58,19 @@ def served(
     settings_env: dict[str, str], cwd: Path, *, dev: bool = False, log: Path | None = None
 ) -> Iterator[str]:
     """`mediashelf serve --no-worker` (`--dev`: uvicorn with its access log) on a free
-    loopback port with these settings (plus PATH); its base URL once /api/v1/health
-    answers. Stopped with its whole group. Its output goes to `log` (default: a file in
-    LOG_DIR, which the end of the run checks for API keys).
+    loopback port with these settings (plus PATH and PYTHONPATH); its base URL once
+    /api/v1/health answers. Stopped with its whole group. Its output goes to `log`
+    (default: a file in LOG_DIR, which the end of the run checks for API keys).
 
     AUTH is off unless the settings say otherwise: the server binds loopback, where
     its clients (Chromium, ffmpeg) act as the built-in admin without logging in."""
     port = free_port()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AUTH": "off", **settings_env}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AUTH": "off",
+        **this_checkout(),
+        **settings_env,
+    }
     log = log or LOG_DIR / f"served-{port}.log"
     out = open(log, "ab")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
