@@ -7,7 +7,7 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig, type Plugin } from "vite";
 
 /** The pages, each built from `<name>.html`. Adding one: docs/frontend.md. */
-export const PAGES = ["login", "gallery", "dashboard", "watch", "browse", "photosets"] as const;
+export const PAGES = ["login", "gallery", "dashboard", "watch", "browse", "photosets", "account"] as const;
 
 /** The server's page routes (src/mediashelf/web/pages.py) and the page each one serves,
  * so that `npm run dev` answers them from source as the server answers them built. */
@@ -18,6 +18,7 @@ const ROUTES: [RegExp, (typeof PAGES)[number]][] = [
   [/^\/watch\/\d+(\?.*)?$/, "watch"],
   [/^\/(tags|performers|studios|discover)(\?.*)?$/, "browse"],
   [/^\/photosets(\/\d+)?(\?.*)?$/, "photosets"],
+  [/^\/account(\?.*)?$/, "account"],
 ];
 
 function pageRoutes(): Plugin {

@@ -1,6 +1,7 @@
 """Regenerate docs/screenshots/: every page at desktop and phone width (logged in): the
 first-run page, the empty library, the gallery, the watch page with a caption and its
-seek-bar sprites, the dashboard, photosets, tags, discover and the lightbox.
+seek-bar sprites, the dashboard, photosets, tags, discover, the lightbox, the account page,
+the user menu and the phone's navigation.
 
 Builds a demo library of generated pictures, runs `mediashelf serve` on it and
 photographs the pages in Debian's headless Chromium through Playwright.
@@ -400,7 +401,7 @@ def shoot_browse(url: str, set_id: int, chromium: str) -> None:
 def shoot_lightbox(url: str, api: httpx.Client, set_id: int, chromium: str) -> None:
     """The image viewer over a photoset's page, its info panel open (rated, a favourite,
     tagged, a caption with history, a named crop), 1280 wide and dark, logged in:
-    docs/screenshots/lightbox-desktop.png."""
+    docs/screenshots/lightbox-desktop.png; and the same at 390 wide, lightbox-phone.png."""
     v1 = f"{url}/api/v1"
     items = api.get(f"{v1}/photosets/{set_id}/items", params={"limit": 10}).json()["items"]
     shown = next(i for i in items[1:] if i["kind"] == "image")
@@ -416,21 +417,57 @@ def shoot_lightbox(url: str, api: httpx.Client, set_id: int, chromium: str) -> N
     api.post(f"{v1}/items/{iid}/crop", json=crop).raise_for_status()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        options = {"viewport": {"width": 1280, "height": 860}, "device_scale_factor": 1}
-        page = logged_in(browser, url, color_scheme="dark", **options)
-        page.add_init_script("localStorage.setItem('mediashelf.lightbox.info', '1')")
-        page.goto(f"{url}/photosets/{set_id}")
-        tile = f'#items .tile[data-id="{iid}"]'
-        page.wait_for_selector(tile)
-        page.focus(tile)
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#lb-panel #lb-path")
-        page.wait_for_selector("#lb-crops img")
-        page.click("#lb-caption-history")
-        page.wait_for_load_state("networkidle")
-        time.sleep(0.6)
-        page.screenshot(path=str(OUT / "lightbox-desktop.png"))
-        page.context.close()
+        for label, (width, height) in (("desktop", (1280, 860)), ("phone", (390, 844))):
+            options = {"viewport": {"width": width, "height": height}, "device_scale_factor": 1}
+            page = logged_in(browser, url, color_scheme="dark", **options)
+            page.add_init_script("localStorage.setItem('mediashelf.lightbox.info', '1')")
+            page.goto(f"{url}/photosets/{set_id}")
+            tile = f'#items .tile[data-id="{iid}"]'
+            page.wait_for_selector(tile)
+            page.focus(tile)
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#lb-panel #lb-path")
+            page.wait_for_selector("#lb-crops img")
+            page.click("#lb-caption-history")
+            page.wait_for_load_state("networkidle")
+            time.sleep(0.6)
+            page.screenshot(path=str(OUT / f"lightbox-{label}.png"))
+            page.context.close()
+        browser.close()
+
+
+def shoot_account(url: str, api: httpx.Client, chromium: str) -> None:
+    """The account page (/account), dark, logged in as the admin with a few API keys (one
+    revoked): at 1280 and 390 wide (the phone's whole page); the user menu open at 1280
+    (account-menu-desktop.png) and the phone's navigation open at 390, on the gallery
+    (nav-menu-phone.png)."""
+    v1 = f"{url}/api/v1"
+    keys = (("Laptop sync", "read"), ("Photo frame", "read"), ("Old tagger", "write"))
+    for name, scope in keys:
+        made = api.post(f"{v1}/apikeys", json={"name": name, "scope": scope}).raise_for_status()
+        if name == "Old tagger":
+            api.delete(f"{v1}/apikeys/{made.json()['id']}").raise_for_status()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for label, (width, height) in (("desktop", (1280, 860)), ("phone", (390, 844))):
+            options = {"viewport": {"width": width, "height": height}, "device_scale_factor": 1}
+            page = logged_in(browser, url, color_scheme="dark", **options)
+            page.goto(f"{url}/account")
+            page.wait_for_selector("#key-list")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(OUT / f"account-{label}.png"), full_page=label == "phone")
+            if label == "desktop":
+                page.click("#account-button")
+                page.wait_for_selector("#account-menu")
+                page.hover('#account-menu a[href="/account"]')
+                page.screenshot(path=str(OUT / "account-menu-desktop.png"))
+            else:
+                page.goto(f"{url}/")
+                _images_loaded(page)
+                page.click("#nav-menu")
+                page.wait_for_selector("#main-nav.open")
+                page.screenshot(path=str(OUT / "nav-menu-phone.png"))
+            page.context.close()
         browser.close()
 
 
@@ -484,6 +521,7 @@ def main() -> None:
             holiday = browse_demo(url, api)
             shoot_browse(url, holiday, args.chromium)
             shoot_lightbox(url, api, holiday, args.chromium)
+            shoot_account(url, api, args.chromium)
         finally:
             proc.terminate()
             proc.wait(30)

@@ -40,6 +40,9 @@ PAGES = {"login": "/login", "dashboard": "/admin", "gallery": "/", "watch": "/wa
 # The browse pages (/tags, /performers, /studios, /discover share one) and the photosets.
 BUDGETS.update(browse=60_000, photosets=60_000)
 PAGES.update(browse="/tags", photosets="/photosets")
+# Your account: name, password, API keys.
+BUDGETS.update(account=60_000)
+PAGES.update(account="/account")
 
 
 def _openapi_types() -> ModuleType:

@@ -636,7 +636,8 @@ def test_a_viewer_sees_no_edit_controls(accounts: str, page: Any) -> None:
     _grid_ready(page)
     page.wait_for_selector("#select-mode")  # a member may
     assert page.query_selector_all("#grid .tile .check")
-    page.click("#account .logout")
+    page.click("#account-button")  # the user menu
+    page.click("#account-menu .logout")
     page.wait_for_url("**/login")
 
     _as(page, accounts, "vera")

@@ -109,7 +109,8 @@ def test_first_run_login_and_logout(page: Any, base: str) -> None:
     # The first-run page is gone for good; strangers get the login form.
     assert httpx.get(f"{base}/api/v1/auth/setup").json()["needs_admin"] is False
 
-    page.click("#account .logout")
+    page.click("#account-button")  # the user menu
+    page.click("#account-menu .logout")
     until(page, "() => location.pathname === '/login'")
     assert httpx.get(f"{base}/api/v1/items").status_code == 401
     page.goto(f"{base}/")  # the old cookie no longer opens the gallery

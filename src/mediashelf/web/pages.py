@@ -162,6 +162,11 @@ def add_pages(app: FastAPI) -> None:
         """The admin dashboard: libraries, jobs, settings, filters, users and keys."""
         return built.page("dashboard")
 
+    @app.get("/account", include_in_schema=False, openapi_extra=access("account", page=True))
+    def account_page() -> HTMLResponse:
+        """Your account: display name, password, your API keys, logging out everywhere."""
+        return built.page("account")
+
     @app.get("/login", include_in_schema=False, openapi_extra=access("public"))
     def login_page() -> HTMLResponse:
         """The login page; while no user exists, the first-run page that makes the admin."""
