@@ -26,6 +26,14 @@ export function whoAmI(): Promise<Me | null> {
   return asked;
 }
 
+/** Whether the visitor holds a permission ("write": may change items; "admin"), by any way
+ * in (a session, a key, AUTH=off). False when the server will not say: no edit controls
+ * rather than ones that fail. */
+export async function may(permission: string): Promise<boolean> {
+  const granted = (await whoAmI())?.permissions;
+  return Array.isArray(granted) && granted.includes(permission);
+}
+
 function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }

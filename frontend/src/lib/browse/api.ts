@@ -25,16 +25,6 @@ function next(body: unknown, key = "next_cursor"): string | null {
 
 // -- who is looking --------------------------------------------------------------------
 
-/** Whether the visitor may change things (members and admins: the "write" permission).
- * False when the server will not say: no edit controls rather than ones that fail. */
-export async function mayWrite(): Promise<boolean> {
-  try {
-    const me = await api.get("/api/v1/auth/me", { loginRedirect: false });
-    return Array.isArray(me.permissions) && me.permissions.includes("write");
-  } catch {
-    return false;
-  }
-}
 
 // -- tags, performers, studios ---------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // The gallery's calls to the JSON API, through the shared typed client. The items list
 // gets the view's parameters as the URL holds them (strings: the server validates), so it
 // goes through `request`; everything else is typed by the schema.
+import { whoAmI } from "../account";
 import { api, request } from "../api/client";
 import { filtersToQuery, type Filters, type ListKey } from "./filters";
 import { toItem, toItems, type GalleryItem, type Named } from "./items";
@@ -42,7 +43,8 @@ export interface Me {
 /** Who is asking (any way in: a session, a key, AUTH=off); null if the server will not say. */
 export async function whoami(): Promise<Me | null> {
   try {
-    const me = await api.get("/api/v1/auth/me", { loginRedirect: false });
+    const me = await whoAmI();
+    if (me === null) return null;
     const user = (typeof me.user === "object" && me.user !== null ? me.user : {}) as Json;
     const perms = Array.isArray(me.permissions) ? me.permissions.filter((p): p is string => typeof p === "string") : [];
     return {

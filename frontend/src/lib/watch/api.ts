@@ -12,16 +12,6 @@ export async function loadItem(id: number): Promise<WatchItem> {
   return item;
 }
 
-/** Whether the visitor may change items (rate, favourite, tag): a member or an admin. */
-export async function mayEdit(): Promise<boolean> {
-  try {
-    const me = await api.get("/api/v1/auth/me", { loginRedirect: false });
-    return Array.isArray(me.permissions) && me.permissions.includes("write");
-  } catch {
-    return false;
-  }
-}
-
 export async function loadRelated(id: number, limit = 12): Promise<WatchItem[]> {
   const json = await api.get("/api/v1/items/{item_id}/related", { path: { item_id: id }, query: { limit } });
   return readItems(json);
