@@ -116,6 +116,7 @@ def _pages(site: dict[str, Any]) -> list[tuple[str, str]]:
         ("/photosets", tiles),
         (f"/photosets/{site['set']}", tiles),
         ("/admin", "document.querySelectorAll('main button').length > 2"),
+        ("/account", "document.querySelector('main h1') !== null"),
     ]
 
 
