@@ -73,6 +73,9 @@ def _env(tmp: Path, media: Path, db_url: str, **extra: str) -> dict[str, str]:
         "RESCAN_INTERVAL": "0",  # no safety-net scan behind the tests' backs
         "BACKUP_KEEP": "0",  # nor a nightly backup
         "LOG_LEVEL": "warning",
+        # The server and the worker run this checkout's code (a worktree's), not the
+        # installed package's.
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
         **extra,
     }
 
@@ -301,16 +304,42 @@ def test_a_settings_change_persists_and_a_bad_value_shows_the_servers_message(
     assert page.input_value("#setting-thumbnail_quality") == "85"
     assert page.locator('.setting[data-key="thumbnail_quality"] .reset').count() == 1
 
-    # All or nothing: a bad value beside a good one saves neither, and says why.
-    page.fill("#setting-thumbnail_quality", "500")
+    # The controls follow the API's types: a number field with the declared range, a
+    # switch, a choice of the declared values.
+    number = "#setting-thumbnail_quality"
+    assert page.evaluate(f"() => document.querySelector('{number}').type") == "number"
+    assert (page.get_attribute(number, "min"), page.get_attribute(number, "max")) == ("1", "100")
+    assert page.evaluate("() => document.getElementById('setting-watch').type") == "checkbox"
+    options = "#setting-thumbnails_ext option"
+    choices = page.eval_on_selector_all(options, "os => os.map(o => o.value)")
+    assert choices == [".webp", ".jpg"]
+    page.select_option("#setting-thumbnails_ext", ".jpg")
+    page.click("#settings-save")
+    until(page, "() => document.getElementById('settings-state').textContent.includes('saved')")
+    assert _setting(site.base, "thumbnails_ext")["value"] == ".jpg"
+
+    # Out of the declared range: refused here, before anything is sent.
+    page.fill(number, "500")
     page.fill("#setting-sprite_width", "200")
     page.click("#settings-save")
     error = '.setting[data-key="thumbnail_quality"] .setting-error'
     until(page, f"() => document.querySelector('{error}') !== null")
-    assert page.text_content(error).strip() == "Input should be less than or equal to 100"
-    assert page.get_attribute("#setting-thumbnail_quality", "aria-invalid") == "true"
+    assert page.text_content(error).strip() == "enter a number 1 to 100"
+    assert page.get_attribute(number, "aria-invalid") == "true"
+    assert "Correct the fields" in page.text_content("#settings-error")
+    assert _setting(site.base, "sprite_width")["value"] == 160
+
+    # What only the server knows: all or nothing, a bad value beside a good one saves
+    # neither, and the API's message shows under its field.
+    page.fill(number, "85")
+    page.fill("#setting-job_limits", "scan=0")
+    page.click("#settings-save")
+    error = '.setting[data-key="job_limits"] .setting-error'
+    until(page, f"() => document.querySelector('{error}') !== null")
+    assert page.text_content(error).strip() == "limits must be at least 1 (got {'scan': 0})"
     assert "Nothing was saved" in page.text_content("#settings-error")
     assert _setting(site.base, "sprite_width")["value"] == 160
+    assert _setting(site.base, "job_limits")["value"] == {}
     assert _setting(site.base, "thumbnail_quality")["value"] == 85
 
     page.click("#settings-discard")
@@ -320,6 +349,7 @@ def test_a_settings_change_persists_and_a_bad_value_shows_the_servers_message(
     until(page, "() => document.getElementById('settings-state').textContent.includes('saved')")
     assert _setting(site.base, "thumbnail_quality")["overridden"] is False
     assert page.input_value("#setting-thumbnail_quality") == "80"
+    httpx.patch(f"{site.base}/api/v1/admin/settings", json={"thumbnails_ext": None})
 
 
 def test_an_api_key_is_shown_once_listed_without_it_and_revoked(page: Any, site: Site) -> None:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mayAdminister } from "./admin";
 import { count, duration, parseTime, percent, relativeTime } from "./format";
-import { readJobPage, readLibraries, readQueue, readSettings } from "./read";
+import { readJobPage, readLibraries, readQueue } from "./read";
 import { hashFor, tabFromHash } from "./tabs";
 
 describe("tabs in the URL", () => {
@@ -59,11 +59,9 @@ describe("reading the admin answers", () => {
     expect(readJobPage(null)).toEqual({ jobs: [], next_cursor: null });
   });
 
-  it("reads the queue and the settings", () => {
+  it("reads the queue", () => {
     const queue = readQueue({ paused: true, kinds: { scan: { queued: 1, running: 0, failed: 2 } } });
     expect(queue).toEqual({ paused: true, kinds: { scan: { queued: 1, running: 0, failed: 2 } } });
-    const settings = readSettings({ settings: [{ key: "watch", value: false, default: true, overridden: true, description: "d" }] });
-    expect(settings).toEqual([{ key: "watch", value: false, default: true, overridden: true, description: "d" }]);
   });
 });
 
