@@ -234,6 +234,11 @@ def test_dashboard_rescan_with_progress_reaching_done(page: Any, site: Site) -> 
     assert feed == ["queued", "running", "done"], feed
     until(page, "() => document.getElementById('scan-summary') !== null")
     assert page.text_content("#scan-summary").startswith("2 new")
+    # The bar is a fraction, full at the end: every file of the walk's count looked at.
+    bar = "#scan-progress [role=progressbar]"
+    assert page.get_attribute(bar, "aria-valuenow") == "100"
+    assert page.text_content("#scan-count") == "3 of 3 files"
+    assert page.get_attribute(bar, "aria-valuetext") == "3 of 3 files"
     until(
         page,
         f"() => document.querySelector('{_row(site.media)} .images').textContent === '3 photos'",
