@@ -255,15 +255,24 @@ def test_a_folder_is_added_and_a_refused_one_says_why(page: Any, site: Site) -> 
     assert "system folder" in page.text_content("#library-error")
     assert page.get_attribute("#library-path", "aria-invalid") == "true"
 
+    # With the queue paused, the new root's scan waits: the row says so.
+    assert httpx.post(f"{site.base}/api/v1/admin/pause").is_success
     page.fill("#library-path", str(site.other))
     page.click("#add-library")
     until(page, f"() => document.querySelector('{_row(site.other)}') !== null")
     assert page.query_selector("#library-error") is None
-    # It is scanned at once: its count arrives over the stream.
+    state = f"{_row(site.other)} .scan-state"
+    assert page.text_content(state) == "Scan queued"
+    assert page.text_content(f"{_row(site.other)} .scanned") == "not scanned yet"
+    assert page.query_selector(f"{_row(site.media)} .scan-state") is None  # not in this scan
+    # Then it is scanned: its count and its scan state arrive over the stream.
+    assert httpx.post(f"{site.base}/api/v1/admin/resume").is_success
     until(
         page,
         f"() => document.querySelector('{_row(site.other)} .images')?.textContent === '1 photo'",
     )
+    until(page, f"() => document.querySelector('{state}') === null")
+    until(page, f"() => document.querySelector('{_row(site.other)} .scanned').title !== ''")
     roots = httpx.get(f"{site.base}/api/v1/admin/libraries").json()["libraries"]
     assert {r["real_path"] for r in roots} == {
         os.path.realpath(site.media),

@@ -54,7 +54,8 @@ describe("reading the admin answers", () => {
 
   it("survives fields of the wrong type", () => {
     const read = readLibraries({ libraries: [{ path: 3, images: "many" }], scan: "no" });
-    expect(read.libraries[0]).toMatchObject({ path: "", images: 0, online: false });
+    expect(read.libraries[0]).toMatchObject({ path: "", images: 0, online: false, scan: null });
+    expect(readLibraries({ libraries: [{ path: "/m", scan: "running" }] }).libraries[0]?.scan).toBe("running");
     expect(read.scan).toBeNull();
     expect(readJobPage(null)).toEqual({ jobs: [], next_cursor: null });
   });

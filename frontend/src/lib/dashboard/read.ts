@@ -89,6 +89,7 @@ export function readLibrary(value: unknown): Library {
     videos: num(l.videos),
     missing: num(l.missing),
     last_scan_at: textOrNull(l.last_scan_at),
+    scan: textOrNull(l.scan),
   };
 }
 

@@ -50,6 +50,8 @@ export interface Library {
   videos: number;
   missing: number;
   last_scan_at: string | null;
+  /** "queued" or "running": the pending scan looks at this root; null: none does. */
+  scan: string | null;
 }
 
 export interface Libraries {
