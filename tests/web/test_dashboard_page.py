@@ -257,6 +257,7 @@ def test_a_folder_is_added_and_a_refused_one_says_why(page: Any, site: Site) -> 
 
     # With the queue paused, the new root's scan waits: the row says so.
     assert httpx.post(f"{site.base}/api/v1/admin/pause").is_success
+    page.wait_for_timeout(1500)  # a worker reads the pause flag again every second
     page.fill("#library-path", str(site.other))
     page.click("#add-library")
     until(page, f"() => document.querySelector('{_row(site.other)}') !== null")

@@ -1681,7 +1681,8 @@ export interface paths {
         /**
          * List Libraries
          * @description The library roots: items in each, whether the folder is there (a disk may be
-         *     unmounted), when it was last scanned, and the scan pending or running.
+         *     unmounted), when it was last scanned, whether the scan pending or running looks at
+         *     it (`scan`: queued, running or null), and that scan.
          */
         get: operations["list_libraries_api_v1_admin_libraries_get"];
         put?: never;
