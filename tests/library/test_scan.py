@@ -6,10 +6,12 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item
+from mediashelf.library import scan as scanner
 from mediashelf.library.scan import scan
 from tests import factory
 
@@ -272,3 +274,19 @@ def test_a_copy_does_not_steal_the_row_of_a_file_on_an_unplugged_root(
     got = rows(engine)
     assert got["x.jpg"].id == x_id and got["x.jpg"].status == "present"
     assert got["copy_of_x.jpg"].id != x_id
+
+
+def test_the_walk_counts_the_files_before_they_are_read(
+    engine: Engine, settings: Settings, media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Progress: the walk's end gives the total (`found`), with the unchanged file looked
+    at already; then `seen` grows to it, batch by batch (here of 2 files)."""
+    factory.jpeg(media / "old.jpg", seed=1)
+    scan(engine, settings)
+    for n in range(5):
+        factory.jpeg(media / "new" / f"{n}.jpg", seed=10 + n)
+    monkeypatch.setattr(scanner, "BATCH", 2)
+    seen: list[tuple[int, int, bool]] = []
+    report = scan(engine, settings, lambda r, _rel: seen.append((r.seen, r.found, r.counting)))
+    assert seen == [(1, 6, False), (3, 6, False), (5, 6, False), (6, 6, False)]
+    assert (report.seen, report.found, report.new, report.unchanged) == (6, 6, 5, 1)

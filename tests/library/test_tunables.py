@@ -104,3 +104,50 @@ def test_settings_api(client: TestClient, media: Path) -> None:
         80,
         False,
     )
+
+
+def test_settings_api_gives_each_setting_its_type_from_the_declaration(
+    client: TestClient,
+) -> None:
+    rows = {r["key"]: r for r in client.get("/api/v1/admin/settings").json()["settings"]}
+    pick = ("type", "items", "choices", "minimum", "maximum", "exclusive_minimum", "nullable")
+
+    def shape(key: str) -> tuple[object, ...]:
+        return tuple(rows[key][k] for k in pick)
+
+    assert shape("watch") == ("boolean", None, None, None, None, False, False)
+    assert shape("thumbnail_quality") == ("integer", None, None, 1, 100, False, False)
+    assert shape("teaser_segment_seconds") == ("number", None, None, 0, 10, True, False)
+    assert shape("thumbnails_ext") == ("enum", None, [".webp", ".jpg"], None, None, False, False)
+    assert shape("media_dir") == ("list", "path", None, None, None, False, False)
+    assert shape("job_limits") == ("map", "integer", None, None, None, False, False)
+    # The values keep their JSON types (a float stays a float, a path is a string).
+    assert rows["teaser_segment_seconds"]["default"] == 1.0
+    assert isinstance(rows["thumbnail_quality"]["value"], int)
+    assert all(isinstance(p, str) for p in rows["media_dir"]["value"])
+    # Every bound a field declares is given, none made up: from the one declaration.
+    for key, field in Settings.model_fields.items():
+        if key in rows:
+            declared = {type(m).__name__ for m in field.metadata}
+            assert (rows[key]["minimum"] is not None) == bool(declared & {"Ge", "Gt"}), key
+            assert (rows[key]["maximum"] is not None) == bool(declared & {"Le", "Lt"}), key
+
+
+def test_the_form_of_optional_and_literal_fields() -> None:
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, Field
+
+    class Sample(BaseModel):
+        size: Annotated[int | None, Field(gt=0, lt=10)] = None
+        mode: Literal["a", "b"] | None = None
+        names: list[str] = []
+
+    fields = Sample.model_fields
+    assert tunables.form(fields["size"]) == {
+        "type": "integer", "items": None, "choices": None, "minimum": 0, "maximum": 10,
+        "exclusive_minimum": True, "exclusive_maximum": True, "nullable": True,
+    }  # fmt: skip
+    assert tunables.form(fields["mode"])["choices"] == ["a", "b"]
+    assert tunables.form(fields["mode"])["nullable"] is True
+    assert tunables.form(fields["names"])["items"] == "string"

@@ -234,6 +234,28 @@ def test_a_scan_job_emits_a_library_event(
     assert sorted(item_ids(engine)) == ["a.jpg", "b.jpg", "sub/c.jpg"]
 
 
+def test_a_scans_progress_events_carry_a_growing_done_and_a_total(
+    client: TestClient, engine: Engine, media: Path, settings: Settings, jobs: Jobs
+) -> None:
+    factory.jpeg(media / "a.jpg", seed=1)
+    factory.jpeg(media / "b.jpg", seed=2)
+    scan(engine, settings)
+    for n in range(3):
+        factory.jpeg(media / "new" / f"{n}.jpg", seed=10 + n)
+    before = events.last_id(engine)
+    job_id = client.post(f"{API}/rescan").json()["job"]["id"]
+    assert run_job(jobs, job_id).status == "done"
+    sent = [json.loads(d) for _, t, d in events.since(engine, before) if t == "progress"]
+    ours = [e for e in sent if e["id"] == job_id]
+    # The walk ends first (sent at once): the two unchanged files are looked at, of five;
+    # then the new ones, up to five of five (sent at once at the end).
+    counts = [(e["done"], e["total"]) for e in ours]
+    assert counts[0] == (2, 5) and counts[-1] == (5, 5) and counts == sorted(counts), counts
+    assert (ours[0]["progress"], ours[-1]["progress"]) == (0.4, 1.0)  # the fields clients read
+    assert ours[-1]["message"] == "5 of 5 files looked at"
+    assert job_row(engine, job_id).progress == 1.0
+
+
 # -- generate --------------------------------------------------------------------
 
 

@@ -73,6 +73,9 @@ def _env(tmp: Path, media: Path, db_url: str, **extra: str) -> dict[str, str]:
         "RESCAN_INTERVAL": "0",  # no safety-net scan behind the tests' backs
         "BACKUP_KEEP": "0",  # nor a nightly backup
         "LOG_LEVEL": "warning",
+        # The server and the worker run this checkout's code (a worktree's), not the
+        # installed package's.
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
         **extra,
     }
 
@@ -231,6 +234,11 @@ def test_dashboard_rescan_with_progress_reaching_done(page: Any, site: Site) -> 
     assert feed == ["queued", "running", "done"], feed
     until(page, "() => document.getElementById('scan-summary') !== null")
     assert page.text_content("#scan-summary").startswith("2 new")
+    # The bar is a fraction, full at the end: every file of the walk's count looked at.
+    bar = "#scan-progress [role=progressbar]"
+    assert page.get_attribute(bar, "aria-valuenow") == "100"
+    assert page.text_content("#scan-count") == "3 of 3 files"
+    assert page.get_attribute(bar, "aria-valuetext") == "3 of 3 files"
     until(
         page,
         f"() => document.querySelector('{_row(site.media)} .images').textContent === '3 photos'",
@@ -247,15 +255,25 @@ def test_a_folder_is_added_and_a_refused_one_says_why(page: Any, site: Site) -> 
     assert "system folder" in page.text_content("#library-error")
     assert page.get_attribute("#library-path", "aria-invalid") == "true"
 
+    # With the queue paused, the new root's scan waits: the row says so.
+    assert httpx.post(f"{site.base}/api/v1/admin/pause").is_success
+    page.wait_for_timeout(1500)  # a worker reads the pause flag again every second
     page.fill("#library-path", str(site.other))
     page.click("#add-library")
     until(page, f"() => document.querySelector('{_row(site.other)}') !== null")
     assert page.query_selector("#library-error") is None
-    # It is scanned at once: its count arrives over the stream.
+    state = f"{_row(site.other)} .scan-state"
+    assert page.text_content(state) == "Scan queued"
+    assert page.text_content(f"{_row(site.other)} .scanned") == "not scanned yet"
+    assert page.query_selector(f"{_row(site.media)} .scan-state") is None  # not in this scan
+    # Then it is scanned: its count and its scan state arrive over the stream.
+    assert httpx.post(f"{site.base}/api/v1/admin/resume").is_success
     until(
         page,
         f"() => document.querySelector('{_row(site.other)} .images')?.textContent === '1 photo'",
     )
+    until(page, f"() => document.querySelector('{state}') === null")
+    until(page, f"() => document.querySelector('{_row(site.other)} .scanned').title !== ''")
     roots = httpx.get(f"{site.base}/api/v1/admin/libraries").json()["libraries"]
     assert {r["real_path"] for r in roots} == {
         os.path.realpath(site.media),
@@ -301,16 +319,42 @@ def test_a_settings_change_persists_and_a_bad_value_shows_the_servers_message(
     assert page.input_value("#setting-thumbnail_quality") == "85"
     assert page.locator('.setting[data-key="thumbnail_quality"] .reset').count() == 1
 
-    # All or nothing: a bad value beside a good one saves neither, and says why.
-    page.fill("#setting-thumbnail_quality", "500")
+    # The controls follow the API's types: a number field with the declared range, a
+    # switch, a choice of the declared values.
+    number = "#setting-thumbnail_quality"
+    assert page.evaluate(f"() => document.querySelector('{number}').type") == "number"
+    assert (page.get_attribute(number, "min"), page.get_attribute(number, "max")) == ("1", "100")
+    assert page.evaluate("() => document.getElementById('setting-watch').type") == "checkbox"
+    options = "#setting-thumbnails_ext option"
+    choices = page.eval_on_selector_all(options, "os => os.map(o => o.value)")
+    assert choices == [".webp", ".jpg"]
+    page.select_option("#setting-thumbnails_ext", ".jpg")
+    page.click("#settings-save")
+    until(page, "() => document.getElementById('settings-state').textContent.includes('saved')")
+    assert _setting(site.base, "thumbnails_ext")["value"] == ".jpg"
+
+    # Out of the declared range: refused here, before anything is sent.
+    page.fill(number, "500")
     page.fill("#setting-sprite_width", "200")
     page.click("#settings-save")
     error = '.setting[data-key="thumbnail_quality"] .setting-error'
     until(page, f"() => document.querySelector('{error}') !== null")
-    assert page.text_content(error).strip() == "Input should be less than or equal to 100"
-    assert page.get_attribute("#setting-thumbnail_quality", "aria-invalid") == "true"
+    assert page.text_content(error).strip() == "enter a number 1 to 100"
+    assert page.get_attribute(number, "aria-invalid") == "true"
+    assert "Correct the fields" in page.text_content("#settings-error")
+    assert _setting(site.base, "sprite_width")["value"] == 160
+
+    # What only the server knows: all or nothing, a bad value beside a good one saves
+    # neither, and the API's message shows under its field.
+    page.fill(number, "85")
+    page.fill("#setting-job_limits", "scan=0")
+    page.click("#settings-save")
+    error = '.setting[data-key="job_limits"] .setting-error'
+    until(page, f"() => document.querySelector('{error}') !== null")
+    assert page.text_content(error).strip() == "limits must be at least 1 (got {'scan': 0})"
     assert "Nothing was saved" in page.text_content("#settings-error")
     assert _setting(site.base, "sprite_width")["value"] == 160
+    assert _setting(site.base, "job_limits")["value"] == {}
     assert _setting(site.base, "thumbnail_quality")["value"] == 85
 
     page.click("#settings-discard")
@@ -320,6 +364,7 @@ def test_a_settings_change_persists_and_a_bad_value_shows_the_servers_message(
     until(page, "() => document.getElementById('settings-state').textContent.includes('saved')")
     assert _setting(site.base, "thumbnail_quality")["overridden"] is False
     assert page.input_value("#setting-thumbnail_quality") == "80"
+    httpx.patch(f"{site.base}/api/v1/admin/settings", json={"thumbnails_ext": None})
 
 
 def test_an_api_key_is_shown_once_listed_without_it_and_revoked(page: Any, site: Site) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from mediashelf.config import Settings
 from mediashelf.db.models import Item
+from mediashelf.jobs import store
 from mediashelf.jobs.queue import Jobs
 from mediashelf.jobs.runner import run_job
 from mediashelf.library.scan import scan
@@ -78,6 +79,32 @@ def test_add_scan_remove_and_add_again(
     assert again.status_code == 201, again.text
     back = client.get(f"/api/v1/items/{beach['id']}").json()
     assert [t["name"] for t in back["tags"]] == ["sea"]
+
+
+def test_each_root_says_whether_the_pending_scan_looks_at_it(
+    client: TestClient, media: Path, tmp_path: Path, settings: Settings, engine: Engine, jobs: Jobs
+) -> None:
+    factory.jpeg(media / "home.jpg", seed=1)
+    scan(engine, settings)
+    trip = tmp_path / "trip"
+    factory.jpeg(trip / "beach.jpg", seed=2)
+    added = client.post(API, json={"path": str(trip)}).json()
+    # The new root's scan (of that root only) is queued: the other root is not in it.
+    assert [lib["scan"] for lib in added["libraries"]] == [None, "queued"]
+    assert [lib["last_scan_at"] is None for lib in added["libraries"]] == [False, True]
+    assert [lib["scan"] for lib in client.get(API).json()["libraries"]] == [None, "queued"]
+    assert run_job(jobs, added["job"]["id"]).status == "done"
+    listed = client.get(API).json()
+    assert ([lib["scan"] for lib in listed["libraries"]], listed["scan"]) == ([None, None], None)
+    assert listed["libraries"][1]["images"] == 1
+    assert listed["libraries"][1]["last_scan_at"] is not None
+
+    whole = client.post("/api/v1/admin/rescan").json()["job"]  # every root
+    assert [lib["scan"] for lib in client.get(API).json()["libraries"]] == ["queued", "queued"]
+    assert store.claim(engine, whole["id"], "test:1", 60) is not None  # a worker takes it
+    assert [lib["scan"] for lib in client.get(API).json()["libraries"]] == ["running", "running"]
+    assert store.finish(engine, whole["id"], "test:1")
+    assert [lib["scan"] for lib in client.get(API).json()["libraries"]] == [None, None]
 
 
 def test_folders_that_cannot_be_roots_are_refused(

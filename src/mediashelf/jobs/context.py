@@ -37,6 +37,7 @@ class JobContext:
         self.cancelled = threading.Event()
         self._progress: float | None = None
         self._message: str | None = None
+        self._counts: tuple[int | None, int | None] = (None, None)
         self._last = time.monotonic()
         self.lease: Any = None  # the runner's lease-renewing thread
 
@@ -49,16 +50,28 @@ class JobContext:
             self.settings.job_lease_seconds,
             self._progress,
             self._message,
+            *self._counts,
         )
 
-    def progress(self, fraction: float | None, message: str | None = None) -> None:
-        """Report progress (stored at most once a second). Raises Cancelled when cancelled."""
+    def progress(
+        self,
+        fraction: float | None,
+        message: str | None = None,
+        *,
+        done: int | None = None,
+        total: int | None = None,
+        now: bool = False,
+    ) -> None:
+        """Report progress (stored at most once a second, or `now`): a fraction, a message,
+        and for the stream `done` of `total` things (None: not known yet). Raises
+        Cancelled when cancelled."""
         if self.cancelled.is_set():
             raise Cancelled
         self._progress, self._message = fraction, message
-        now = time.monotonic()
-        if now - self._last >= 1.0:
-            self._last = now
+        self._counts = (done, total)
+        at = time.monotonic()
+        if now or at - self._last >= 1.0:
+            self._last = at
             if not self.renew():
                 self.cancelled.set()
                 raise Cancelled

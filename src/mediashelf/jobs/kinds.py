@@ -99,14 +99,23 @@ def scan_library(
 
     The scan job below and `mediashelf scan` both run this.
     """
-    seen = 0
+    told = 0  # files looked at, as last passed on to `progress`
+    fraction = 0.0
+    total: int | None = None
 
-    def advance(n: int, rel: str) -> None:
-        nonlocal seen
-        seen += n
-        ctx.progress(None, f"{seen} files looked at")
+    def advance(report: scanner.ScanReport, rel: str) -> None:
+        nonlocal told, fraction, total
+        counted = not report.counting and total != report.found  # a walk has just ended
+        total = None if report.counting else report.found
+        if total is None:
+            message = f"{report.found} files found, still counting"
+        else:
+            fraction = report.seen / total if total else 1.0
+            message = f"{report.seen} of {total} files looked at"
+        ctx.progress(fraction, message, done=report.seen, total=total, now=counted)
         if progress:
-            progress(n, rel)
+            progress(report.seen - told, rel)
+        told = report.seen
 
     paths = ctx.params.get("paths")
     if paths:
@@ -115,6 +124,9 @@ def scan_library(
         report = scanner.scan(ctx.engine, ctx.settings, advance)
     # A whole scan plans over the library (catching anything left over); a scan of some
     # paths (the watcher's) only over what it touched, which stays cheap in a big library.
+    # The last count, sent at once: the stream's clients see the scan reach n of n.
+    done = f"{report.seen} of {report.found} files looked at"
+    ctx.progress(1.0, done, done=report.seen, total=report.found, now=True)
     only = report.touched if paths else None
     queued = ctx.jobs.submit(thumbnail_jobs(ctx.engine, ctx.settings, only=only))
     ctx.jobs.submit(probe_jobs(ctx.engine, ctx.settings, only=only))

@@ -266,8 +266,11 @@ def renew(
     lease_s: float,
     progress: float | None = None,
     message: str | None = None,
+    done: int | None = None,
+    total: int | None = None,
 ) -> bool:
-    """Extend the lease (and record progress). False: the job is no longer ours (cancelled)."""
+    """Extend the lease (and record progress: the `progress` event carries `done` and
+    `total` when `done` is given). False: the job is no longer ours (cancelled)."""
     values: dict[str, Any] = {"lease_until": utcnow() + timedelta(seconds=lease_s)}
     if progress is not None:
         values["progress"] = max(0.0, min(1.0, progress))
@@ -276,7 +279,10 @@ def renew(
     with engine.begin() as conn:
         ok = _change(conn, job_id, _held(worker), **values)
         if ok and progress is not None:
-            emit(conn, "progress", id=job_id, progress=values["progress"], message=message)
+            counts = {"done": done, "total": total} if done is not None else {}
+            emit(
+                conn, "progress", id=job_id, progress=values["progress"], message=message, **counts
+            )
     return ok
 
 

@@ -14,6 +14,10 @@ A pipeline of small stages, per root:
    so its id (and later its metadata) follows the file.
 6. After a complete walk, rows not seen are marked missing; nothing is deleted.
 
+A root's walk (with stages 2 and 3) runs to its end before the first batch is read and
+written, keeping only the new and changed files: the files to look at are counted
+before the slow part, so a scan's progress is a fraction (`ScanReport.seen` of `found`).
+
 Sidecar files (`IMG_1.json` next to `IMG_1.jpg`, Takeout's JSON, `folder.json`; see
 library/sidecars.py) are not items: the walk only notes them. A batch reads the
 sidecars of its new and changed files and stores what they say in its transaction;
@@ -86,9 +90,12 @@ class ScanReport:
     skipped_roots: list[tuple[str, str]] = field(default_factory=list)
     touched: list[int] = field(default_factory=list)  # ids of new, changed and moved items
     sidecars: int = 0  # items given metadata from sidecar files (their errors: `errors`)
+    found: int = 0  # media files the walks found: `seen` reaches it once they are written
+    counting: bool = False  # a walk is still finding files: `found` is not the total yet
 
     @property
     def seen(self) -> int:
+        """Files looked at: unchanged ones as the walk finds them, the others once written."""
         return self.new + self.changed + self.moved + self.unchanged
 
 
@@ -100,7 +107,9 @@ class FoundFile(NamedTuple):
     kind: str
 
 
-Progress = Callable[[int, str], None]
+# Called as the scan goes, with the report so far and the file it is at: `seen` files
+# looked at of `found` (the total, once `counting` is over).
+Progress = Callable[[ScanReport, str], None]
 
 
 # -- stage 1: walk ---------------------------------------------------------
@@ -423,33 +432,34 @@ def _scan_root(
     seen: set[int] = set()
     pending: list[tuple[FoundFile, int | None]] = []
     walk_errors: list[tuple[str, str]] = []
-    count = 0
     found_files = chain.from_iterable(
         walk(root_real, settings, walk_errors, s, notes.files) for s in scopes
     )
+    # The walk first, so that the files to look at are counted before the slow part (new
+    # and changed files are read): progress is then a fraction. Only those are kept.
+    report.counting = True
     for found in found_files:
-        count += 1
+        report.found += 1
         row = known.pop(found.rel, None)
         if row is not None:
             item_id, size, mtime_ns, present, has_fp = row
             if size == found.size and mtime_ns == found.mtime_ns and present and has_fp:
                 report.unchanged += 1
-                if progress and count % 256 == 0:
-                    progress(256, found.rel)
-                continue
-            seen.add(item_id)
-            pending.append((found, item_id))
+            else:
+                seen.add(item_id)
+                pending.append((found, item_id))
         else:
             pending.append((found, None))
-        if len(pending) >= BATCH:
-            _write_batch(engine, root_id, root_real, pending, seen, report, notes)
-            if progress:
-                progress(len(pending), found.rel)
-            pending = []
-    if pending:
-        _write_batch(engine, root_id, root_real, pending, seen, report, notes)
+        if progress and report.found % 256 == 0:
+            progress(report, found.rel)
+    report.counting = False
     if progress:
-        progress(0, "")
+        progress(report, "")
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start : start + BATCH]
+        _write_batch(engine, root_id, root_real, batch, seen, report, notes)
+        if progress:
+            progress(report, batch[-1][0].rel)
     report.errors.extend((os.path.join(str(root), rel), msg) for rel, msg in walk_errors)
 
     if not os.path.isdir(root_real):  # vanished while we walked: mark nothing missing

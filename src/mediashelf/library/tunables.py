@@ -17,9 +17,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
+import types
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
 
+import annotated_types
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 from sqlalchemy import Engine, delete, select
 
 from mediashelf.config import Settings
@@ -136,20 +140,86 @@ def _check_roots(base: Settings, before: Settings, after: Settings) -> None:
 
 
 def describe(engine: Engine, base: Settings) -> list[dict[str, Any]]:
-    """Each tunable: its value in force, its default, whether it is overridden, its help."""
+    """Each tunable: its value in force, its default, whether it is overridden, its help,
+    and what a form needs to edit it (`form`)."""
     stored = overrides(engine)
-    now = effective(engine, base)
+    now = effective(engine, base).model_dump(mode="json", include=set(TUNABLE))
+    default = base.model_dump(mode="json", include=set(TUNABLE))
     fields = type(base).model_fields
     return [
         {
             "key": key,
-            "value": getattr(now, key),
-            "default": getattr(base, key),
+            "value": now[key],
+            "default": default[key],
             "overridden": key in stored,
             "description": fields[key].description,
+            **form(fields[key]),
         }
         for key in TUNABLE
     ]
+
+
+# -- what a form needs, read from the field's one declaration (config.py) ----------------
+
+Kind = Literal["boolean", "integer", "number", "string", "path", "enum", "list", "map"]
+
+
+def form(field: FieldInfo) -> dict[str, Any]:
+    """A field's type for a form: `type`, `items` (a list's or a map's values), `choices`
+    (an enum's), `minimum`/`maximum` and whether they are exclusive, `nullable`."""
+    annotation, nullable = _without_none(field.annotation)
+    kind, choices = _kind(annotation)
+    items: Kind | None = None
+    if kind in ("list", "map"):
+        items, choices = _kind(_without_none(get_args(annotation)[-1])[0])
+    out: dict[str, Any] = {
+        "type": kind,
+        "items": items,
+        "choices": choices,
+        "minimum": None,
+        "maximum": None,
+        "exclusive_minimum": False,
+        "exclusive_maximum": False,
+        "nullable": nullable,
+    }
+    for rule in field.metadata:
+        if isinstance(rule, annotated_types.Ge | annotated_types.Gt):
+            out["minimum"] = rule.ge if isinstance(rule, annotated_types.Ge) else rule.gt
+            out["exclusive_minimum"] = isinstance(rule, annotated_types.Gt)
+        elif isinstance(rule, annotated_types.Le | annotated_types.Lt):
+            out["maximum"] = rule.le if isinstance(rule, annotated_types.Le) else rule.lt
+            out["exclusive_maximum"] = isinstance(rule, annotated_types.Lt)
+    return out
+
+
+def _without_none(annotation: Any) -> tuple[Any, bool]:
+    """`X | None` as (X, True); anything else as (it, False)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) < len(get_args(annotation)):
+            return (args[0] if len(args) == 1 else Union[tuple(args)]), True  # noqa: UP007
+    return annotation, False
+
+
+def _kind(annotation: Any) -> tuple[Kind, list[Any] | None]:
+    """The form's type of an annotation, and its choices (a Literal's values)."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return "enum", list(get_args(annotation))
+    if origin is list:
+        return "list", None
+    if origin is dict:
+        return "map", None
+    simple: list[tuple[type, Kind]] = [
+        (bool, "boolean"),  # before int: a bool is an int
+        (int, "integer"),
+        (float, "number"),
+        (Path, "path"),
+    ]
+    for cls, kind in simple:
+        if isinstance(annotation, type) and issubclass(annotation, cls):
+            return kind, None
+    return "string", None
 
 
 class LiveSettings:

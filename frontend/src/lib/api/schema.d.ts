@@ -1517,7 +1517,8 @@ export interface paths {
         };
         /**
          * List Settings
-         * @description Each tunable setting: value in force, default (from the environment), help text.
+         * @description Each tunable setting: value in force, default (from the environment), help text,
+         *     and its type, choices and bounds for a form.
          */
         get: operations["list_settings_api_v1_admin_settings_get"];
         put?: never;
@@ -1763,7 +1764,8 @@ export interface paths {
         /**
          * List Libraries
          * @description The library roots: items in each, whether the folder is there (a disk may be
-         *     unmounted), when it was last scanned, and the scan pending or running.
+         *     unmounted), when it was last scanned, whether the scan pending or running looks at
+         *     it (`scan`: queued, running or null), and that scan.
          */
         get: operations["list_libraries_api_v1_admin_libraries_get"];
         put?: never;
@@ -2371,6 +2373,82 @@ export interface components {
              * @description 0-100 (a star is 20); null clears
              */
             value: number | null;
+        };
+        /**
+         * Setting
+         * @description One tunable setting: its value, its default, its help, and what a form needs to
+         *     edit it, read from the setting's declaration (config.py).
+         */
+        Setting: {
+            /** Key */
+            key: string;
+            /**
+             * Value
+             * @description The value in force
+             */
+            value: boolean | number | string | string[] | {
+                [key: string]: number;
+            } | null;
+            /**
+             * Default
+             * @description The value without a change here (the environment's)
+             */
+            default: boolean | number | string | string[] | {
+                [key: string]: number;
+            } | null;
+            /**
+             * Overridden
+             * @description Whether a change here overrides the default
+             */
+            overridden: boolean;
+            /** Description */
+            description: string;
+            /**
+             * Type
+             * @description What the value is: a form's control
+             * @enum {string}
+             */
+            type: "boolean" | "integer" | "number" | "string" | "path" | "enum" | "list" | "map";
+            /**
+             * Items
+             * @description A list's items or a map's values
+             */
+            items: ("boolean" | "integer" | "number" | "string" | "path" | "enum" | "list" | "map") | null;
+            /**
+             * Choices
+             * @description The values an enum (or its items) takes
+             */
+            choices: (boolean | number | string)[] | null;
+            /**
+             * Minimum
+             * @description The least value, where the setting has one
+             */
+            minimum: number | null;
+            /**
+             * Maximum
+             * @description The greatest value, where the setting has one
+             */
+            maximum: number | null;
+            /**
+             * Exclusive Minimum
+             * @description The value must be above `minimum`
+             */
+            exclusive_minimum: boolean;
+            /**
+             * Exclusive Maximum
+             * @description The value must be below `maximum`
+             */
+            exclusive_maximum: boolean;
+            /**
+             * Nullable
+             * @description Whether the value may be null
+             */
+            nullable: boolean;
+        };
+        /** SettingsAnswer */
+        SettingsAnswer: {
+            /** Settings */
+            settings: components["schemas"]["Setting"][];
         };
         /**
          * Sort
@@ -10181,9 +10259,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SettingsAnswer"];
                 };
             };
             /** @description Bad query string or headers, or a credential in the URL */
@@ -10245,9 +10321,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SettingsAnswer"];
                 };
             };
             /** @description Bad query string or headers, or a credential in the URL */

@@ -6,6 +6,7 @@ import {
   applyToScan,
   parseEvent,
   refreshFor,
+  scanCount,
   scanFromSnapshot,
   type LiveEvent,
   type ScanView,
@@ -39,6 +40,12 @@ describe("parseEvent", () => {
       id: 3,
       progress: 0.25,
       message: "12 files",
+      done: null,
+      total: null,
+    });
+    expect(parseEvent("progress", '{"id": 3, "progress": 0.4, "message": "m", "done": 2, "total": 5}')).toMatchObject({
+      done: 2,
+      total: 5,
     });
     expect(parseEvent("jobs", '{"kind": "thumbnail", "queued": 120}')).toEqual({
       type: "jobs",
@@ -140,6 +147,28 @@ describe("the scan card", () => {
     expect(scan).toMatchObject({ id: 9, status: "done", progress: 1, summary: "2 new, 0 changed, 0 moved, 1 missing" });
   });
 
+  it("counts a scan's files: no fraction while its walk counts, then n of m up to n of n", () => {
+    const views: (string | null)[] = [];
+    const bars: (number | null)[] = [];
+    let scan = applyToScan(null, event("job", { id: 9, kind: "scan", status: "running" }));
+    for (const step of [
+      event("progress", { id: 9, progress: 0, message: "512 files found, still counting", done: 300, total: null }),
+      event("progress", { id: 9, progress: 0.6, message: "m", done: 600, total: 1000 }),
+      event("progress", { id: 8, progress: 0.1, message: "another job", done: 1, total: 10 }),
+      event("progress", { id: 9, progress: 1, message: "m", done: 1000, total: 1000 }),
+      event("job", { id: 9, kind: "scan", status: "done" }),
+    ]) {
+      scan = applyToScan(scan, step);
+      views.push(scanCount(scan!));
+      bars.push(scan!.progress);
+    }
+    expect(views).toEqual([null, "600 of 1,000 files", "600 of 1,000 files", "1,000 of 1,000 files", "1,000 of 1,000 files"]);
+    expect(bars).toEqual([null, 0.6, 0.6, 1, 1]);
+    expect(scanCount({ done: 1, total: 1 })).toBe("1 of 1 file");
+    // A job's progress event without counts keeps its fraction.
+    expect(applyToScan(scan, event("progress", { id: 9, progress: 0.5 }))).toMatchObject({ progress: 0.5 });
+  });
+
   it("shows a failed scan's error and ignores an older scan's late news", () => {
     let scan = applyToScan(null, event("job", { id: 9, kind: "scan", status: "running" }));
     scan = applyToScan(scan, event("job", { id: 9, kind: "scan", status: "failed", error: "disk gone" }));
@@ -153,7 +182,7 @@ describe("the scan card", () => {
     const pending = job(9, "running", "scan");
     const fromSnap = scanFromSnapshot(null, pending);
     expect(fromSnap).toMatchObject({ id: 9, status: "running", progress: null });
-    const finished: ScanView = { id: 9, status: "done", progress: 1, message: null, summary: "1 new" };
+    const finished: ScanView = { id: 9, status: "done", progress: 1, done: 3, total: 3, message: null, summary: "1 new" };
     expect(scanFromSnapshot(finished, null)).toBe(finished);
     expect(scanFromSnapshot(null, null)).toBeNull();
   });

@@ -5,10 +5,13 @@
 //   job       {id, kind, status, error?}  a job was queued, started, finished, failed,
 //                                          cancelled, or queued again for a retry
 //   progress  {id, progress, message}     a running job's fraction done (0..1)
+//             + {done, total} for a scan:  files looked at of the files its walks found;
+//                                          total null while a walk is still counting
 //   jobs      {kind, queued}              many jobs of a kind queued at once
 //             {paused}                    the queue was paused or resumed
 //   library   {job, paths, new, changed, moved, missing, errors}   a scan's changes
 import { PENDING, type Job } from "./types";
+import { count, plural } from "./format";
 import { list, num, numOrNull, obj, text, textOrNull } from "./read";
 
 export const EVENT_TYPES = ["job", "progress", "jobs", "library"] as const;
@@ -27,6 +30,10 @@ export interface ProgressEvent {
   id: number;
   progress: number;
   message: string | null;
+  /** Things done (a scan: files looked at); null when the job does not count. */
+  done: number | null;
+  /** Of how many; null while not known yet (a scan's walk is still counting). */
+  total: number | null;
 }
 
 export interface JobsEvent {
@@ -67,7 +74,7 @@ export function parseEvent(type: string, data: string): LiveEvent | null {
       const id = numOrNull(body.id);
       if (id === null) return null;
       const fraction = Math.min(1, Math.max(0, num(body.progress)));
-      return { type, id, progress: fraction, message: textOrNull(body.message) };
+      return { type, id, progress: fraction, message: textOrNull(body.message), done: numOrNull(body.done), total: numOrNull(body.total) };
     }
     case "jobs":
       return {
@@ -177,8 +184,11 @@ export function applyToJobs(jobs: readonly Job[], event: LiveEvent, filter: JobF
 export interface ScanView {
   id: number;
   status: string;
-  /** 0..1, or null while the scan gives no fraction (it counts files as it goes). */
+  /** 0..1, or null while the scan gives no fraction (its walk is counting the files). */
   progress: number | null;
+  /** Files looked at, of `total` (null until the walk has counted them). */
+  done: number | null;
+  total: number | null;
   message: string | null;
   summary: string | null;
 }
@@ -189,6 +199,8 @@ export function scanFromJob(job: Job): ScanView {
     id: job.id,
     status: job.status,
     progress: done ? 1 : job.progress > 0 ? job.progress : null,
+    done: null,
+    total: null,
     message: job.message,
     summary: null,
   };
@@ -202,7 +214,8 @@ export function scanFromJob(job: Job): ScanView {
 export function scanFromSnapshot(previous: ScanView | null, pending: Job | null): ScanView | null {
   if (pending === null) return previous;
   if (previous !== null && previous.id === pending.id) {
-    return { ...scanFromJob(pending), summary: previous.summary, progress: previous.progress ?? scanFromJob(pending).progress };
+    const fresh = scanFromJob(pending);
+    return { ...fresh, summary: previous.summary, progress: previous.progress ?? fresh.progress, done: previous.done, total: previous.total };
   }
   return scanFromJob(pending);
 }
@@ -222,13 +235,22 @@ export function applyToScan(scan: ScanView | null, event: LiveEvent): ScanView |
       id: event.id,
       status: event.status,
       progress,
+      done: same ? scan.done : null,
+      total: same ? scan.total : null,
       message: event.status === "failed" ? event.error : same ? scan.message : null,
       summary: same ? scan.summary : null,
     };
   }
   if (scan === null) return null;
   if (event.type === "progress" && event.id === scan.id) {
-    return { ...scan, progress: event.progress, message: event.message ?? scan.message };
+    const counting = event.done !== null && event.total === null; // no fraction yet
+    return {
+      ...scan,
+      progress: counting ? null : event.progress,
+      done: event.done,
+      total: event.total,
+      message: event.message ?? scan.message,
+    };
   }
   if (event.type === "library" && event.job === scan.id) return { ...scan, summary: scanSummary(event) };
   return scan;
@@ -309,4 +331,10 @@ export function activityFor(event: LiveEvent): Activity | null {
 
 export function capitalise(word: string): string {
   return word ? word[0]!.toUpperCase() + word.slice(1) : word;
+}
+
+/** A scan's count for people, "3 of 5 files"; null until its walk has counted them. */
+export function scanCount(scan: Pick<ScanView, "done" | "total">): string | null {
+  if (scan.done === null || scan.total === null) return null;
+  return `${count(scan.done)} of ${plural(scan.total, "file")}`;
 }

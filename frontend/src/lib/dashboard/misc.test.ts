@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mayAdminister } from "./admin";
 import { count, duration, parseTime, percent, relativeTime } from "./format";
-import { readJobPage, readLibraries, readQueue, readSettings } from "./read";
+import { readJobPage, readLibraries, readQueue } from "./read";
 import { hashFor, tabFromHash } from "./tabs";
 
 describe("tabs in the URL", () => {
@@ -54,16 +54,15 @@ describe("reading the admin answers", () => {
 
   it("survives fields of the wrong type", () => {
     const read = readLibraries({ libraries: [{ path: 3, images: "many" }], scan: "no" });
-    expect(read.libraries[0]).toMatchObject({ path: "", images: 0, online: false });
+    expect(read.libraries[0]).toMatchObject({ path: "", images: 0, online: false, scan: null });
+    expect(readLibraries({ libraries: [{ path: "/m", scan: "running" }] }).libraries[0]?.scan).toBe("running");
     expect(read.scan).toBeNull();
     expect(readJobPage(null)).toEqual({ jobs: [], next_cursor: null });
   });
 
-  it("reads the queue and the settings", () => {
+  it("reads the queue", () => {
     const queue = readQueue({ paused: true, kinds: { scan: { queued: 1, running: 0, failed: 2 } } });
     expect(queue).toEqual({ paused: true, kinds: { scan: { queued: 1, running: 0, failed: 2 } } });
-    const settings = readSettings({ settings: [{ key: "watch", value: false, default: true, overridden: true, description: "d" }] });
-    expect(settings).toEqual([{ key: "watch", value: false, default: true, overridden: true, description: "d" }]);
   });
 });
 

@@ -12,7 +12,6 @@ import type {
   Named,
   NewApiKey,
   Queue,
-  Setting,
   User,
 } from "./types";
 
@@ -90,6 +89,7 @@ export function readLibrary(value: unknown): Library {
     videos: num(l.videos),
     missing: num(l.missing),
     last_scan_at: textOrNull(l.last_scan_at),
+    scan: textOrNull(l.scan),
   };
 }
 
@@ -112,19 +112,6 @@ export function readQueue(value: unknown): Queue {
   const kinds: Record<string, KindDepth> = {};
   for (const [kind, depth] of Object.entries(obj(q.kinds))) kinds[kind] = readDepth(depth);
   return { paused: bool(q.paused), kinds };
-}
-
-export function readSettings(value: unknown): Setting[] {
-  return list(obj(value).settings).map((entry) => {
-    const s = obj(entry);
-    return {
-      key: text(s.key),
-      value: s.value ?? null,
-      default: s.default ?? null,
-      overridden: bool(s.overridden),
-      description: text(s.description),
-    };
-  });
 }
 
 export function readUser(value: unknown): User {

@@ -1,17 +1,36 @@
-// The settings editor's logic: what input each setting gets (by the type of its value:
-// GET /admin/settings gives no schema), how the input's text becomes the value to send,
-// and which field a refusal of PATCH /admin/settings is about.
-import type { Setting } from "./types";
+// The settings editor's logic: what control each setting gets (by the type GET
+// /admin/settings gives it, read from the setting's declaration on the server), how the
+// control's state becomes the value to send, checked against the setting's type, choices
+// and bounds first, and which field a refusal of PATCH /admin/settings is about.
+import type { Schemas } from "../api/client";
 
-export type SettingKind = "boolean" | "number" | "text" | "list" | "map";
+/** One tunable setting, as GET /admin/settings gives it (settings.py `Setting`). */
+export type Setting = Schemas["Setting"];
+/** What the checks need of a setting: its type, items, choices, bounds. */
+export type Form = Pick<
+  Setting,
+  "type" | "items" | "choices" | "minimum" | "maximum" | "exclusive_minimum" | "exclusive_maximum" | "nullable"
+>;
 
-export function kindOf(setting: Pick<Setting, "value" | "default">): SettingKind {
-  const sample = setting.value ?? setting.default;
-  if (typeof sample === "boolean") return "boolean";
-  if (typeof sample === "number") return "number";
-  if (Array.isArray(sample)) return "list";
-  if (typeof sample === "object" && sample !== null) return "map";
-  return "text";
+export type SettingKind = "boolean" | "number" | "select" | "text" | "list" | "map";
+
+/** The control a setting gets. */
+export function kindOf(setting: Pick<Setting, "type">): SettingKind {
+  switch (setting.type) {
+    case "boolean":
+      return "boolean";
+    case "integer":
+    case "number":
+      return "number";
+    case "enum":
+      return "select";
+    case "list":
+      return "list";
+    case "map":
+      return "map";
+    default:
+      return "text"; // string, path
+  }
 }
 
 /** What a field shows for a value: the text of its input, or its checkbox's state. */
@@ -36,40 +55,85 @@ export function toInput(value: unknown, kind: SettingKind): string | boolean {
 
 export type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
 
+const ok = (value: unknown): Parsed => ({ ok: true, value });
+const bad = (error: string): Parsed => ({ ok: false, error });
+
+/** The range a number setting takes, for people: "1 to 100", "more than 0, at most 10". */
+export function rangeText(form: Form): string {
+  const { minimum: min, maximum: max } = form;
+  if (min !== null && max !== null && !form.exclusive_minimum && !form.exclusive_maximum) return `${min} to ${max}`;
+  const parts: string[] = [];
+  if (min !== null) parts.push(`${form.exclusive_minimum ? "more than" : "at least"} ${min}`);
+  if (max !== null) parts.push(`${form.exclusive_maximum ? "less than" : "at most"} ${max}`);
+  return parts.join(", ");
+}
+
+/** A number for a setting (or a list's or map's item) of this type, checked. */
+function parseNumber(raw: string, type: Setting["type"] | null, form: Form | null): Parsed {
+  if (raw === "") return bad("enter a number");
+  const value = Number(raw);
+  if (!Number.isFinite(value)) return bad(`${raw} is not a number`);
+  if (type === "integer" && !Number.isInteger(value)) return bad(`${raw} is not a whole number`);
+  if (form !== null) {
+    const { minimum: min, maximum: max } = form;
+    const low = min !== null && (form.exclusive_minimum ? value <= min : value < min);
+    const high = max !== null && (form.exclusive_maximum ? value >= max : value > max);
+    if (low || high) return bad(`enter a number ${rangeText(form)}`);
+  }
+  return ok(value);
+}
+
+/** An item of a list or a value of a map, by the setting's `items` type. */
+function parseItem(raw: string, form: Form): Parsed {
+  if (form.items === "integer" || form.items === "number") return parseNumber(raw, form.items, null);
+  if (form.items === "boolean") {
+    if (raw === "true" || raw === "false") return ok(raw === "true");
+    return bad(`${raw} is not true or false`);
+  }
+  return ok(raw);
+}
+
 /**
- * The value to send for what a field holds. Only the shape is checked here (a number is
- * a number); ranges and choices are the server's to check: its message is shown.
+ * The value to send for what a field holds, checked as far as the setting's declaration
+ * says (its type, choices and bounds). What only the server knows (settings that depend
+ * on each other, folders) is the server's to check: its message is shown.
  */
-export function fromInput(input: string | boolean, kind: SettingKind): Parsed {
-  if (kind === "boolean") return { ok: true, value: input === true };
+export function fromInput(input: string | boolean, form: Form): Parsed {
+  const kind = kindOf(form);
+  if (kind === "boolean") return ok(input === true);
   const raw = typeof input === "string" ? input.trim() : String(input);
+  if (raw === "" && form.nullable && kind !== "list" && kind !== "map") return ok(null);
   switch (kind) {
-    case "number": {
-      if (raw === "") return { ok: false, error: "enter a number" };
-      const value = Number(raw);
-      return Number.isFinite(value) ? { ok: true, value } : { ok: false, error: `${raw} is not a number` };
+    case "number":
+      return parseNumber(raw, form.type, form);
+    case "select": {
+      const choice = (form.choices ?? []).find((c) => String(c) === raw);
+      if (choice === undefined) return bad(`choose one of ${(form.choices ?? []).map(String).join(", ")}`);
+      return ok(choice);
     }
-    case "list":
-      return {
-        ok: true,
-        value: raw
-          .split("\n")
-          .map((line) => line.trim())
-          .filter(Boolean),
-      };
-    case "map": {
-      // "scan=1, thumbnail=4" (the environment's form); anything else goes as it is
-      // written, for the server to say what is wrong with it.
-      const value: Record<string, number> = {};
-      for (const part of raw.split(/[,\n]/).map((p) => p.trim()).filter(Boolean)) {
-        const match = /^([\w.-]+)\s*[=:]\s*(-?\d+)$/.exec(part);
-        if (!match) return { ok: true, value: raw };
-        value[match[1]!] = Number(match[2]);
+    case "list": {
+      const value: unknown[] = [];
+      for (const line of raw.split("\n").map((l) => l.trim()).filter(Boolean)) {
+        const item = parseItem(line, form);
+        if (!item.ok) return item;
+        value.push(item.value);
       }
-      return { ok: true, value };
+      return ok(value);
+    }
+    case "map": {
+      // "scan=1, thumbnail=4" (the environment's form).
+      const value: Record<string, unknown> = {};
+      for (const part of raw.split(/[,\n]/).map((p) => p.trim()).filter(Boolean)) {
+        const match = /^([\w.-]+)\s*[=:]\s*(.*)$/.exec(part);
+        if (!match) return bad(`write name=value, e.g. ${form.items === "integer" ? "scan=1" : "name=value"}: not “${part}”`);
+        const item = parseItem(match[2]!.trim(), form);
+        if (!item.ok) return bad(`${match[1]}: ${item.error}`);
+        value[match[1]!] = item.value;
+      }
+      return ok(value);
     }
     default:
-      return { ok: true, value: raw };
+      return ok(raw);
   }
 }
 
@@ -137,7 +201,7 @@ export function groupOf(key: string): Group {
 }
 
 /** The settings in their groups, in the server's order within each. */
-export function grouped<T extends Pick<Setting, "key">>(settings: readonly T[]): [Group, T[]][] {
+export function grouped<T extends { key: string }>(settings: readonly T[]): [Group, T[]][] {
   const out = new Map<Group, T[]>();
   for (const group of GROUPS) out.set(group, []);
   for (const setting of settings) out.get(groupOf(setting.key))!.push(setting);

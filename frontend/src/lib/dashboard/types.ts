@@ -1,6 +1,6 @@
 // What the admin routes answer. Most of them declare only "an object" in the OpenAPI
 // schema (`dict[str, Any]`), so these types are written here from the routes' code
-// (src/mediashelf/web/api/admin.py, libraries.py, settings.py, filters.py, users.py), and
+// (src/mediashelf/web/api/admin.py, libraries.py, filters.py, users.py), and
 // read.ts checks the answers against them before a page uses them.
 
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -50,6 +50,8 @@ export interface Library {
   videos: number;
   missing: number;
   last_scan_at: string | null;
+  /** "queued" or "running": the pending scan looks at this root; null: none does. */
+  scan: string | null;
 }
 
 export interface Libraries {
@@ -70,15 +72,6 @@ export interface KindDepth {
 export interface Queue {
   paused: boolean;
   kinds: Record<string, KindDepth>;
-}
-
-/** library/tunables.py `describe`: one tunable setting. */
-export interface Setting {
-  key: string;
-  value: unknown;
-  default: unknown;
-  overridden: boolean;
-  description: string;
 }
 
 /** auth.py `user_json`. */

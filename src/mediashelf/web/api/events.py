@@ -7,6 +7,17 @@ Last-Event-ID, so it misses nothing that is still kept; `?since=N` does the
 same for clients that cannot set the header. With neither, the stream starts
 with what happens after the request.
 
+The events (`type`: the JSON data; the emit() calls in jobs/store.py, jobs/kinds.py):
+
+- `job` {id, kind, status, error?}: a job was queued, started, finished, failed,
+  cancelled, or queued again for a retry.
+- `progress` {id, progress, message}: a running job's fraction done (0..1) and a line for
+  people. A scan's also carry `done` (files looked at) and `total` (the files its walks
+  found; null while a walk is still counting them): `done` grows to `total`.
+- `jobs` {kind, queued}: many jobs of a kind queued at once; {paused}: the queue was
+  paused or resumed.
+- `library` {job, paths, new, changed, moved, missing, errors}: what a scan changed.
+
 The stream polls the table every POLL_S seconds, each time on a pooled
 connection taken for that one query: an idle stream holds no database
 connection. No authentication yet (a later issue).

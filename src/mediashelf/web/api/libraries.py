@@ -8,6 +8,7 @@ the list stored in the database (library/tunables.py), which every process reads
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from mediashelf.library import tunables
 from mediashelf.library.roots import check_new_root
 from mediashelf.web.api.admin import job_json
 from mediashelf.web.api.auth import Strict
-from mediashelf.web.deps import DbDep, JobsDep, SettingsDep
+from mediashelf.web.deps import DbDep, JobsDep
 from mediashelf.web.security import access
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -35,12 +36,19 @@ class NewLibrary(Strict):
     path: str = Field(min_length=1, max_length=4096, description="An absolute folder on the server")
 
 
-def _scan(db: Session) -> dict[str, Any] | None:
+def _pending_scan(db: Session) -> Job | None:
     """The scan pending or running now, if any."""
-    job = db.scalar(
+    return db.scalar(
         select(Job).where(Job.kind == "scan", Job.status.in_(PENDING)).order_by(Job.id).limit(1)
     )
-    return job_json(job) if job is not None else None
+
+
+def _covers(job: Job | None, real: str) -> bool:
+    """Whether this scan looks at the root: a whole scan, or one of some paths in it."""
+    if job is None:
+        return False
+    paths = json.loads(job.params or "{}").get("paths")
+    return not paths or any(p == real or p.startswith(real.rstrip(os.sep) + os.sep) for p in paths)
 
 
 def libraries_json(db: Session, settings: Settings) -> dict[str, Any]:
@@ -53,6 +61,7 @@ def libraries_json(db: Session, settings: Settings) -> dict[str, Any]:
             .group_by(Item.root_id, Item.kind, Item.status)
         )
     }
+    pending = _pending_scan(db)
     out = []
     for configured, real in zip(settings.media_dir, settings.root_paths, strict=True):
         row = rows.get(real)
@@ -72,16 +81,20 @@ def libraries_json(db: Session, settings: Settings) -> dict[str, Any]:
                 "last_scan_at": row.last_scan_at.isoformat()
                 if row is not None and row.last_scan_at
                 else None,
+                # "queued" or "running": the pending scan looks at this root; else None.
+                "scan": pending.status if pending is not None and _covers(pending, real) else None,
             }
         )
-    return {"libraries": out, "scan": _scan(db)}
+    return {"libraries": out, "scan": job_json(pending) if pending is not None else None}
 
 
 @router.get("/libraries", openapi_extra=access("admin"))
-def list_libraries(db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def list_libraries(request: Request, db: DbDep) -> dict[str, Any]:
     """The library roots: items in each, whether the folder is there (a disk may be
-    unmounted), when it was last scanned, and the scan pending or running."""
-    return libraries_json(db, settings)
+    unmounted), when it was last scanned, whether the scan pending or running looks at
+    it (`scan`: queued, running or null), and that scan."""
+    live: tunables.LiveSettings = request.app.state.live
+    return libraries_json(db, live.refresh())  # a root added a moment ago, in any process
 
 
 @router.post("/libraries", openapi_extra=access("admin"), status_code=201)
