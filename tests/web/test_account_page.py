@@ -54,8 +54,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         "WATCH": "false",
         "LOG_LEVEL": "warning",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        # The server and the commands run the code under test (a PYTHONPATH=src checkout).
-        **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
     }
     for name, role in USERS.items():
         done = mediashelf(

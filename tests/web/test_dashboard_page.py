@@ -32,7 +32,7 @@ from mediashelf.library.scan import scan
 from tests import factory
 from tests.browser import RECORD_VIOLATIONS, chromium, needs_chromium, until, violations
 from tests.conftest import make_settings
-from tests.serving import LOG_DIR, mediashelf, served
+from tests.serving import LOG_DIR, mediashelf, served, this_checkout
 
 pytestmark = [needs_chromium, pytest.mark.timeout(300)]
 
@@ -73,9 +73,6 @@ def _env(tmp: Path, media: Path, db_url: str, **extra: str) -> dict[str, str]:
         "RESCAN_INTERVAL": "0",  # no safety-net scan behind the tests' backs
         "BACKUP_KEEP": "0",  # nor a nightly backup
         "LOG_LEVEL": "warning",
-        # The server and the worker run this checkout's code (a worktree's), not the
-        # installed package's.
-        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
         **extra,
     }
 
@@ -85,7 +82,12 @@ def job_worker(env: dict[str, str], cwd: Path) -> Iterator[None]:
     """`mediashelf worker` (one process) beside the server, which `served` starts
     without one; its output goes to the run's logs, which are checked for API keys."""
     log = open(LOG_DIR / f"worker-{os.getpid()}-{id(env)}.log", "ab")  # noqa: SIM115
-    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AUTH": "off", **env}
+    full = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AUTH": "off",
+        **this_checkout(),
+        **env,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "mediashelf", "worker", "-w", "1"],
         env=full, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
