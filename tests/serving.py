@@ -126,6 +126,42 @@ def live_server(app: ASGIApp) -> Iterator[tuple[str, uvicorn.Server]]:
     assert not thread.is_alive(), "the server did not stop"
 
 
+def site_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The settings for `served` (and `mediashelf`) of a library whose media are under
+    tmp/media, with a SQLite database under tmp/data: no watcher, quiet logs; `extra` on
+    top (AUTH="on", …)."""
+    return {
+        "MEDIA_DIR": str(tmp / "media"),
+        "DATA_DIR": str(tmp / "data"),
+        "CACHE_DIR": str(tmp / "cache"),
+        "DATABASE_URL": f"sqlite:///{tmp / 'data' / 'mediashelf.db'}",
+        "WATCH": "false",
+        "LOG_LEVEL": "warning",
+        **extra,
+    }
+
+
+def scanned_site(tmp: Path, *, thumbnails: bool = False, **extra: str) -> dict[str, str]:
+    """The media under tmp/media scanned into the SQLite database of `site_env` (with
+    `thumbnails`: the images' thumbnails made too): that environment."""
+    from mediashelf.db.engine import make_engine, upgrade
+    from mediashelf.jobs.batch import run_thumbnails
+    from mediashelf.library.scan import scan
+    from tests.conftest import make_settings
+
+    env = site_env(tmp, **extra)
+    settings = make_settings(tmp, tmp / "media", env["DATABASE_URL"])
+    engine = make_engine(settings.db_url)
+    try:
+        upgrade(engine)
+        scan(engine, settings)
+        if thumbnails:
+            run_thumbnails(engine, settings)
+    finally:
+        engine.dispose()
+    return env
+
+
 def processed_library(tmp: Path) -> tuple[Engine, dict[str, str]]:
     """The media under tmp/media scanned into a SQLite database, with every job the scan
     queues run here (thumbnails, probes, posters, previews; no large teaser): the engine
@@ -146,13 +182,4 @@ def processed_library(tmp: Path) -> tuple[Engine, dict[str, str]]:
     assert scan_now(jobs, [])
     while (task := jobs.huey.dequeue()) is not None:
         run_job(jobs, task.args[0])
-    env = {
-        "MEDIA_DIR": str(tmp / "media"),
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "DATABASE_URL": db_url,
-        "WATCH": "false",
-        "LOG_LEVEL": "warning",
-        "TEASER_LARGE_WIDTH": "0",
-    }
-    return engine, env
+    return engine, site_env(tmp, TEASER_LARGE_WIDTH="0")

@@ -18,12 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.library.scan import scan
 from tests import factory
 from tests.browser import RECORD, chromium, needs_chromium, until, violations
-from tests.conftest import make_settings
-from tests.serving import mediashelf, served
+from tests.serving import mediashelf, scanned_site, served
 
 pytestmark = [needs_chromium, pytest.mark.timeout(300)]
 
@@ -38,23 +35,8 @@ def _password(name: str) -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp("account")
-    media = tmp / "media"
-    factory.jpeg(media / "a.jpg", (320, 240), seed=1)
-    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
-    engine = make_engine(db_url)
-    upgrade(engine)
-    scan(engine, make_settings(tmp, media, db_url))
-    engine.dispose()
-    env = {
-        "AUTH": "on",
-        "MEDIA_DIR": str(media),
-        "DATABASE_URL": db_url,
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "WATCH": "false",
-        "LOG_LEVEL": "warning",
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-    }
+    factory.jpeg(tmp / "media" / "a.jpg", (320, 240), seed=1)
+    env = scanned_site(tmp, AUTH="on", PATH=os.environ.get("PATH", "/usr/bin:/bin"))
     for name, role in USERS.items():
         done = mediashelf(
             env, "user", "add", name, "--role", role, "--password-stdin", stdin=_password(name)

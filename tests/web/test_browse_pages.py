@@ -22,13 +22,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from mediashelf.auth import users
-from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.jobs.batch import run_thumbnails
-from mediashelf.library.scan import scan
+from mediashelf.db.engine import make_engine
 from tests import factory
 from tests.browser import RECORD, chromium, needs_chromium, until
-from tests.conftest import make_settings
-from tests.serving import served
+from tests.serving import scanned_site, served
 
 pytestmark = [needs_chromium, pytest.mark.timeout(300)]
 
@@ -49,22 +46,8 @@ def _library(tmp: Path) -> tuple[str, dict[str, str]]:
     for n in range(3):
         factory.jpeg(media / "Garden" / f"G_{n + 1}.jpg", (300, 200), (30, 150, 9 * n), seed=n + 20)
     factory.video(media / "Clips" / "clip.mp4", seconds=1.0)
-    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
-    settings = make_settings(tmp, media, db_url)
-    engine = make_engine(db_url)
-    upgrade(engine)
-    scan(engine, settings)
-    run_thumbnails(engine, settings)
-    engine.dispose()
-    env = {
-        "MEDIA_DIR": str(media),
-        "DATABASE_URL": db_url,
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "WATCH": "false",
-        "LOG_LEVEL": "warning",
-    }
-    return db_url, env
+    env = scanned_site(tmp, thumbnails=True)
+    return env["DATABASE_URL"], env
 
 
 class Api:

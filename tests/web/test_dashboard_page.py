@@ -25,14 +25,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from mediashelf import __version__
-from mediashelf.db.engine import make_engine, upgrade
+from mediashelf.db.engine import make_engine
 from mediashelf.db.models import Job
 from mediashelf.library.clock import utcnow
-from mediashelf.library.scan import scan
 from tests import factory
 from tests.browser import RECORD_VIOLATIONS, chromium, needs_chromium, until, violations
-from tests.conftest import make_settings
-from tests.serving import LOG_DIR, mediashelf, served, this_checkout
+from tests.serving import LOG_DIR, mediashelf, scanned_site, served, this_checkout
 
 pytestmark = [needs_chromium, pytest.mark.timeout(300)]
 
@@ -63,18 +61,11 @@ class Site:
     failed_job: int
 
 
-def _env(tmp: Path, media: Path, db_url: str, **extra: str) -> dict[str, str]:
-    return {
-        "MEDIA_DIR": str(media),
-        "DATABASE_URL": db_url,
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "WATCH": "false",
-        "RESCAN_INTERVAL": "0",  # no safety-net scan behind the tests' backs
-        "BACKUP_KEEP": "0",  # nor a nightly backup
-        "LOG_LEVEL": "warning",
-        **extra,
-    }
+def _library(tmp: Path, **extra: str) -> dict[str, str]:
+    """A photo, scanned; the settings for the server and the worker (no safety-net scan
+    behind the tests' backs, nor a nightly backup)."""
+    factory.jpeg(tmp / "media" / "a.jpg", (320, 240), seed=1)
+    return scanned_site(tmp, RESCAN_INTERVAL="0", BACKUP_KEEP="0", **extra)
 
 
 @contextmanager
@@ -104,25 +95,14 @@ def job_worker(env: dict[str, str], cwd: Path) -> Iterator[None]:
         log.close()
 
 
-def _library(tmp: Path) -> tuple[Path, str]:
-    media = tmp / "media"
-    factory.jpeg(media / "a.jpg", (320, 240), seed=1)
-    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
-    engine = make_engine(db_url)
-    upgrade(engine)
-    scan(engine, make_settings(tmp, media, db_url))
-    engine.dispose()
-    return media, db_url
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """AUTH=off on loopback: the browser is the built-in admin."""
     tmp = tmp_path_factory.mktemp("dashboard")
-    media, db_url = _library(tmp)
+    env = _library(tmp)
     other = tmp / "other"
     factory.jpeg(other / "b.jpg", (200, 150), seed=5)
-    engine = make_engine(db_url)
+    engine = make_engine(env["DATABASE_URL"])
     with Session(engine) as db:  # a job that failed for good, as a broken file leaves one
         now = utcnow()
         job = Job(
@@ -134,9 +114,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         db.commit()
         failed_job = job.id
     engine.dispose()
-    env = _env(tmp, media, db_url)
     with served(env, tmp) as base, job_worker(env, tmp):
-        yield Site(base, media, other, failed_job)
+        yield Site(base, tmp / "media", other, failed_job)
 
 
 @pytest.fixture(scope="module")
@@ -503,8 +482,7 @@ def test_the_dashboard_breaks_no_csp_rule(page: Any, site: Site, csp_console: li
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("dashboard-auth")
-    media, db_url = _library(tmp)
-    env = _env(tmp, media, db_url, AUTH="on")
+    env = _library(tmp, AUTH="on")
     for name, role in (("alice", "admin"), ("bob", "member")):
         done = mediashelf(
             {**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")},

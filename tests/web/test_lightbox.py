@@ -20,13 +20,10 @@ from PIL.TiffImagePlugin import IFDRational
 from sqlalchemy.orm import Session
 
 from mediashelf.auth import users
-from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.jobs.batch import run_thumbnails
-from mediashelf.library.scan import scan
+from mediashelf.db.engine import make_engine
 from tests import factory
 from tests.browser import RECORD, chromium, needs_chromium, until
-from tests.conftest import make_settings
-from tests.serving import served
+from tests.serving import scanned_site, served
 
 pytestmark = [needs_chromium, pytest.mark.timeout(300)]
 
@@ -63,21 +60,7 @@ def _library(tmp: Path) -> dict[str, str]:
         factory.jpeg(media / "Set" / f"P_{n + 1}.jpg", shape, (60 * n, 90, 160), seed=n + 1)
     _exif_photo(media / "Set" / "P_4.jpg")
     factory.video(media / "Set" / "P_5.mp4", seconds=1.0)
-    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
-    settings = make_settings(tmp, media, db_url)
-    engine = make_engine(db_url)
-    upgrade(engine)
-    scan(engine, settings)
-    run_thumbnails(engine, settings)
-    engine.dispose()
-    return {
-        "MEDIA_DIR": str(media),
-        "DATABASE_URL": db_url,
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "WATCH": "false",
-        "LOG_LEVEL": "warning",
-    }
+    return scanned_site(tmp, thumbnails=True)
 
 
 def _photoset(client: httpx.Client, headers: dict[str, str] | None = None) -> tuple[int, list[int]]:

@@ -13,12 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mediashelf.db.engine import make_engine, upgrade
-from mediashelf.library.scan import scan
 from tests import factory
 from tests.browser import RECORD_VIOLATIONS, chromium, needs_chromium, until, violations
-from tests.conftest import make_settings
-from tests.serving import served
+from tests.serving import scanned_site, served
 
 PASSWORD = "a long first password"
 
@@ -31,22 +28,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("login")
-    media = tmp / "media"
-    factory.jpeg(media / "a.jpg", (320, 240), seed=1)
-    db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
-    engine = make_engine(db_url)
-    upgrade(engine)
-    scan(engine, make_settings(tmp, media, db_url))
-    engine.dispose()
-    env = {
-        "AUTH": "on",
-        "MEDIA_DIR": str(media),
-        "DATABASE_URL": db_url,
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "WATCH": "false",
-        "LOG_LEVEL": "warning",
-    }
+    factory.jpeg(tmp / "media" / "a.jpg", (320, 240), seed=1)
+    env = scanned_site(tmp, AUTH="on")
     with served(env, tmp) as url:
         yield url
 
