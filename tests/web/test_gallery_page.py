@@ -32,7 +32,7 @@ from mediashelf.media.ffmpeg import ffprobe_binary
 from tests import factory
 from tests.browser import RECORD, chromium, needs_chromium, until
 from tests.conftest import make_settings
-from tests.serving import served
+from tests.serving import served, site_env
 from tests.web.conftest import prepared_library
 
 pytestmark = [needs_chromium, pytest.mark.timeout(300)]
@@ -54,18 +54,6 @@ IMAGES_IN_VIEW_LOADED = """() => {
   });
   return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
 }"""
-
-
-def _env(tmp: Path, db_url: str, **extra: str) -> dict[str, str]:
-    return {
-        "MEDIA_DIR": str(tmp / "media"),
-        "DATABASE_URL": db_url,
-        "DATA_DIR": str(tmp / "data"),
-        "CACHE_DIR": str(tmp / "cache"),
-        "WATCH": "false",
-        "LOG_LEVEL": "warning",
-        **extra,
-    }
 
 
 def _library(tmp: Path, count: int) -> tuple[str, dict[str, int]]:
@@ -133,8 +121,8 @@ def _library(tmp: Path, count: int) -> tuple[str, dict[str, int]]:
 def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The 10,000-item library, served with AUTH off (the browser is the local admin)."""
     tmp = tmp_path_factory.mktemp("gallery-big")
-    db_url, tags = _library(tmp, ITEMS)
-    with served(_env(tmp, db_url), tmp) as base:
+    _, tags = _library(tmp, ITEMS)
+    with served(site_env(tmp), tmp) as base:
         yield {"base": base, "tags": tags}
 
 
@@ -235,6 +223,37 @@ def test_the_dom_stays_the_same_size_down_to_item_5000(big: dict[str, Any], page
         cursor = body["next_cursor"]
     shown = page.get_attribute('.tile[data-index="5000"]', "data-id")
     assert shown == str(listed[5000])
+
+
+def test_a_4k_screen_is_filled_with_sharp_thumbnails(big: dict[str, Any], browser: Any) -> None:
+    """At 3840 x 2160 the rows span the width, nothing scrolls sideways, and the tiles
+    (taller rows on a big screen) load a thumbnail size as wide as they are drawn."""
+    context = browser.new_context(viewport={"width": 3840, "height": 2160}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(big["base"] + "/")
+    _grid_ready(page)
+    until(page, IMAGES_IN_VIEW_LOADED)
+    seen = page.evaluate(
+        """() => {
+      const grid = document.getElementById('grid').getBoundingClientRect();
+      const tiles = [...document.querySelectorAll('#grid .tile')]
+        .map((t) => t.getBoundingClientRect()).filter((r) => r.bottom > 0 && r.top < innerHeight);
+      const imgs = [...document.querySelectorAll('#grid .tile img')].filter((i) => {
+        const r = i.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; });
+      return {sideways: document.documentElement.scrollWidth - innerWidth,
+              gridWidth: grid.width, right: Math.max(...tiles.map((r) => r.right)) - grid.left,
+              heights: tiles.map((r) => r.height),
+              picked: imgs.map((i) => [i.getBoundingClientRect().width, i.currentSrc])};
+    }"""
+    )
+    context.close()
+    assert seen["sideways"] <= 0
+    assert seen["gridWidth"] > 3700 and seen["right"] > seen["gridWidth"] - 4  # rows fill it
+    assert min(seen["heights"]) > 200  # rows grow with the screen (112 px on phones)
+    # The small thumbnail is 256 px wide at most: a wider tile takes a bigger one (these
+    # test pictures are small, so the bigger ones are the picture's own size).
+    wide = [src for width, src in seen["picked"] if width > 256]
+    assert len(wide) > 20 and not [s for s in wide if "/small?" in s], seen["picked"]
 
 
 def test_filters_live_in_the_url(big: dict[str, Any], page: Any) -> None:
@@ -574,8 +593,8 @@ def previews(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if ffprobe_binary() is None:
         pytest.skip("no ffprobe on this machine")
     tmp = tmp_path_factory.mktemp("gallery-video")
-    settings = prepared_library(tmp)
-    with served(_env(tmp, settings.db_url), tmp) as base:
+    prepared_library(tmp)
+    with served(site_env(tmp), tmp) as base:
         yield base
 
 
@@ -619,7 +638,7 @@ def accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         users.create(db, "vera", PASSWORD, "viewer")
         users.create(db, "mia", PASSWORD, "member")
     engine.dispose()
-    with served(_env(tmp, db_url, AUTH="on"), tmp) as base:
+    with served(site_env(tmp, AUTH="on"), tmp) as base:
         yield base
 
 
@@ -658,7 +677,7 @@ def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     db_url = f"sqlite:///{tmp / 'data' / 'mediashelf.db'}"
     engine = make_engine(db_url)
     upgrade(engine)
-    with served(_env(tmp, db_url), tmp) as base:
+    with served(site_env(tmp), tmp) as base:
         yield {
             "base": base,
             "engine": engine,
