@@ -140,6 +140,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     # read: browsing and playing
     ("GET", "/"): Case("read", fixed("/"), page=True),
     ("GET", "/admin"): Case("admin", fixed("/admin"), page=True),
+    ("GET", "/account"): Case("account", fixed("/account"), page=True),
     ("GET", "/tags"): Case("read", fixed("/tags"), page=True),
     ("GET", "/performers"): Case("read", fixed("/performers"), page=True),
     ("GET", "/studios"): Case("read", fixed("/studios"), page=True),
