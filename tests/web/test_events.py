@@ -193,7 +193,9 @@ def test_bad_resume_points_are_refused(
     live: Live, headers: dict[str, str | bytes], params: dict[str, str]
 ) -> None:
     with live.client() as client:
-        resp = client.get("/api/v1/events", headers=headers, params=params)
+        # A refusal, not a stream: no read to bound tightly (a loaded CI machine once
+        # took over 5 s to answer a new app's first request).
+        resp = client.get("/api/v1/events", headers=headers, params=params, timeout=60)
     assert resp.status_code == 400, resp.text
     assert resp.headers["content-type"] == "application/json"
 
