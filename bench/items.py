@@ -57,16 +57,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from benchlib import run_in_temp
 from serve import (
     HOST,
     WRK_LUA,
     Procs,
-    Stop,
-    _on_signal,
     free_ports,
     http_get,
     mediashelf_cmd,
+    run_stoppable,
     say,
     session_cpu,
     wait_healthy,
@@ -672,15 +670,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         say("error: wrk is not installed (Debian: apt-get install wrk)")
         return 2
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        return run_in_temp(ap, "items", run)
-    except (KeyboardInterrupt, Stop) as exc:
-        say(f"\ninterrupted ({type(exc).__name__} {exc}): stopped the server, removed the files")
-        return 130
-    finally:
-        for s, handler in old.items():
-            signal.signal(s, handler)
+    return run_stoppable(ap, "items", run)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -110,6 +110,24 @@ class Stop(Exception):
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
+
+
+def run_stoppable(
+    ap: argparse.ArgumentParser, name: str, run: Callable[[Path, argparse.Namespace], None]
+) -> int:
+    """`run_in_temp` with SIGTERM and SIGHUP (and Ctrl+C) stopping the run cleanly: the
+    servers it started stop and its files go (their `with` blocks unwind), exit 130."""
+    from benchlib import run_in_temp
+
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return run_in_temp(ap, name, run)
+    except (KeyboardInterrupt, Stop) as exc:
+        say(f"\ninterrupted ({type(exc).__name__} {exc}): stopped the servers, removed the files")
+        return 130
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 @dataclass

@@ -50,8 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from benchlib import run_in_temp
-from serve import HOST, Procs, Stop, _on_signal, free_ports, say, session_cpu, wait_healthy
+from serve import HOST, Procs, free_ports, run_stoppable, say, session_cpu, wait_healthy
 
 MODES = {"batched": 0, "baseline": 1}  # BENCH_VIEW_MAX_BATCH: 0 leaves the app's own
 
@@ -414,15 +413,7 @@ def main() -> int:
         "is not synced), or FULL (every commit waits for fsync, as on a power-safe setup)",
     )
     ap.add_argument("--pg", metavar="URL", help="also on a fresh database of this PostgreSQL")
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        return run_in_temp(ap, "views", run)
-    except (KeyboardInterrupt, Stop) as exc:
-        say(f"\ninterrupted ({type(exc).__name__} {exc}): stopped the servers, removed the files")
-        return 130
-    finally:
-        for s, handler in old.items():
-            signal.signal(s, handler)
+    return run_stoppable(ap, "views", run)
 
 
 if __name__ == "__main__":
