@@ -47,7 +47,7 @@ from mediashelf.web.api.items import (
     lookup,
     not_found,
 )
-from mediashelf.web.api.tags import MAX_LINKS, ListedId
+from mediashelf.web.api.tags import MAX_LINKS, ListedId, listed_ids
 from mediashelf.web.deps import DbDep, SettingsDep
 from mediashelf.web.responses import WHY, Problem
 from mediashelf.web.security import PrincipalDep, access
@@ -150,8 +150,7 @@ def visible(db: Session, settings: Settings, principal: Principal, ids: list[int
     unique = list(dict.fromkeys(ids))
     missing = sorted(set(unique) - names.existing(db, Item.id, unique, *where))
     if missing:
-        listed = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
-        raise HTTPException(404, f"no such items in the library: {listed}")
+        raise HTTPException(404, f"no such items in the library: {listed_ids(missing)}")
     return unique
 
 

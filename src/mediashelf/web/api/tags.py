@@ -145,7 +145,7 @@ def counted(db: Session, settings: Settings) -> list[ColumnElement[bool]]:
     return [in_library(settings), shown(db)]
 
 
-def _ids(ids: list[int]) -> str:
+def listed_ids(ids: list[int]) -> str:
     shown = ", ".join(str(i) for i in ids[:20])
     return shown + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
 
@@ -165,10 +165,10 @@ def link(
         set(body.items) - names.existing(db, Item.id, body.items, in_library(settings))
     )
     if unknown:
-        raise HTTPException(404, f"no such items in the library: {_ids(unknown)}")
+        raise HTTPException(404, f"no such items in the library: {listed_ids(unknown)}")
     unknown = sorted(set(body.photosets) - names.existing(db, Photoset.id, body.photosets))
     if unknown:
-        raise HTTPException(404, f"no such photosets: {_ids(unknown)}")
+        raise HTTPException(404, f"no such photosets: {listed_ids(unknown)}")
     with answers():
         ids = names.resolve(db, spec.kind, refs, create=attach)
         if attach:
